@@ -1,0 +1,63 @@
+// ReplyWriter: writes RESP2 or RESP3 replies into a ReplyBuffer. The connection picks
+// the protocol (HELLO 3 switches it); command handlers write the same calls either way
+// and the writer chooses the encoding:
+//
+//   call              RESP2                     RESP3
+//   Null()            $-1                       _
+//   NullArray()       *-1                       _
+//   Map(n)            *2n (then k, v, k, v...)  %n
+//   Set(n)            *n                        ~n
+//   Double(d)         $ bulk "3.14"             ,3.14   (inf / -inf / nan as Redis)
+//   Bool(b)           :1 / :0                   #t / #f
+//   Verbatim(fmt,s)   $ bulk s                  =len fmt:s
+//   BigNumber(s)      $ bulk s                  (s
+//   Push(n)           *n                        >n
+//
+// Doubles are written as Redis 7 writes them (%.17g, then trimmed the way Redis's
+// addReplyDouble / d2string does, "inf" / "-inf"). One thread at a time.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string_view>
+
+#include "protocol/reply_buffer.h"
+
+namespace crescent::protocol {
+
+class ReplyWriter {
+ public:
+  explicit ReplyWriter(ReplyBuffer* out) : out_(out) {}
+
+  void set_resp3(bool on) { resp3_ = on; }
+  bool resp3() const { return resp3_; }
+
+  void SimpleString(std::string_view s);  // +s   (s must not contain CR or LF)
+  void Ok() { SimpleString("OK"); }
+  // `-` + text. text is the full Redis text including its code, e.g.
+  // "ERR syntax error" or "WRONGTYPE Operation against a key holding the wrong kind of value".
+  // CR and LF inside text are replaced by spaces, as Redis does.
+  void Error(std::string_view text);
+  void Integer(int64_t v);
+  void Bulk(std::string_view s);
+  // A bulk whose payload is not copied: see ReplyBuffer::AppendExternal.
+  void BulkExternal(std::string_view s, std::shared_ptr<const void> keepalive);
+  void Null();
+  void NullArray();
+  void Array(size_t n);
+  void Map(size_t n);
+  void Set(size_t n);
+  void Push(size_t n);
+  void Double(double d);
+  void Bool(bool b);
+  void Verbatim(std::string_view format3, std::string_view s);  // format3 e.g. "txt"
+  void BigNumber(std::string_view digits);
+
+  ReplyBuffer* buffer() { return out_; }
+
+ private:
+  ReplyBuffer* out_;
+  bool resp3_ = false;
+};
+
+}  // namespace crescent::protocol

@@ -1,0 +1,85 @@
+// MemoryPool: the memory of one segment, and the allocator that cuts it up.
+//
+// One contiguous region, reserved with mmap (huge pages when the kernel grants them,
+// otherwise normal pages with MADV_HUGEPAGE as a hint), so that a transport can register
+// it once. Pages are only touched when used, so RSS follows use, not capacity.
+//
+// Two allocators share the region:
+//  - a range allocator (best fit over free ranges, coalescing neighbours on free) owns
+//    the whole region and serves large requests directly;
+//  - slab size classes serve small requests from slab pages that they take from the
+//    range allocator; a slab page that becomes empty goes back to the range allocator,
+//    so memory moves between small and large values as the workload changes.
+// The caller remembers the size it asked for and passes it back to Free; the pool keeps
+// no per-allocation header.
+//
+// Thread-safe: each size class and the range allocator have their own lock; the pool
+// never calls out while holding one (it is the innermost lock of the tree).
+// Invariants: live allocations never overlap; Free(Allocate(n), n) returns every byte;
+// offsets are 8-byte aligned (large allocations 64-byte aligned).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+
+#include "common/status.h"
+
+namespace crescent::storage {
+
+class MemoryPool {
+ public:
+  struct Options {
+    size_t capacity = 1ull << 30;
+    bool huge_pages = true;
+    // Requests up to this size are served by slab classes, larger ones by ranges.
+    size_t max_slab_object = 16 * 1024;
+    size_t slab_page_size = 1 << 20;
+  };
+
+  struct Stats {
+    size_t capacity = 0;
+    size_t requested_bytes = 0;   // sum of sizes callers asked for (live allocations)
+    size_t allocated_bytes = 0;   // bytes held for them, after rounding to a class
+    size_t slab_page_bytes = 0;   // bytes of slab pages taken from the range allocator
+    size_t large_bytes = 0;       // bytes held by range allocations
+    size_t free_bytes = 0;        // capacity - slab_page_bytes - large_bytes
+    size_t largest_free_range = 0;
+    size_t live_allocations = 0;
+    bool huge_pages = false;      // whether MAP_HUGETLB was granted
+    // 1 - requested / (slab_page_bytes + large_bytes): what rounding and partly used
+    // slab pages cost, as INFO reports it.
+    double fragmentation() const;
+  };
+
+  static StatusOr<std::unique_ptr<MemoryPool>> Create(const Options& options);
+  ~MemoryPool();
+  MemoryPool(const MemoryPool&) = delete;
+  MemoryPool& operator=(const MemoryPool&) = delete;
+
+  // An offset of `size` usable bytes, or nullopt when no room is left (the caller may
+  // evict and retry). REQUIRES: 0 < size <= capacity.
+  std::optional<uint64_t> Allocate(size_t size);
+  // REQUIRES: offset came from Allocate(size) with this same size and is live.
+  void Free(uint64_t offset, size_t size);
+
+  char* At(uint64_t offset) const { return base_ + offset; }
+  char* base() const { return base_; }
+  size_t capacity() const { return capacity_; }
+
+  // The bytes the pool holds for a request of `size` (its class size, or the rounded
+  // range). Lets callers account memory exactly.
+  size_t AllocationSize(size_t size) const;
+
+  Stats GetStats() const;
+
+ private:
+  explicit MemoryPool(const Options& options);
+  class Impl;
+  std::unique_ptr<Impl> impl_;
+  char* base_ = nullptr;
+  size_t capacity_ = 0;
+};
+
+}  // namespace crescent::storage
