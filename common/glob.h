@@ -1,7 +1,15 @@
 // Glob matching with Redis's semantics (KEYS, SCAN MATCH, CONFIG GET, CLIENT KILL patterns):
-// `*`, `?`, `[abc]`, `[^abc]` / `[!abc]`, `[a-z]` (reversed ranges allowed), `\x` escapes,
-// binary-safe, optional case folding. Linear in practice: a `*` run collapses, and a
-// failed `*` suffix search stops the whole match, as Redis's stringmatchlen does.
+// `*`, `?`, `[abc]`, `[^abc]`, `[a-z]` (reversed ranges like `[z-a]` allowed), `\x`
+// escapes (also inside brackets), binary-safe, optional case folding (ASCII). As in Redis
+// there is no `[!abc]` (`!` is an ordinary member), a `[` without a closing `]` is a class
+// that runs to the end of the pattern, and bytes compare as signed chars (Redis on x86-64),
+// which matters only for ranges that span 0x7f/0x80.
+// Empty subject: stringmatchlen never lets a `*` match it, but KEYS and SCAN treat a lone
+// `*` as "everything" before calling it; so here a lone `*` matches "" and any other
+// non-empty pattern (even `**`) does not, which is what a Redis client sees.
+// Linear in practice: a `*` run collapses, and a failed `*` suffix search stops the whole
+// match, as Redis's stringmatchlen does; more than 1000 nested `*` never match (Redis's
+// guard against abusive patterns).
 // Thread-safe (pure function).
 #pragma once
 

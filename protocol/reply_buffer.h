@@ -5,6 +5,13 @@
 // from where it lives (the memory pool) while the token keeps it alive. The protocol
 // layer does not know what the token is.
 // One thread at a time (the connection's I/O thread).
+//
+// Owned bytes live in chunks of about 16 KiB (like Redis's 16 KiB reply buffer): small
+// replies are copied into the last owned chunk while it has spare capacity, so a
+// pipeline of small replies becomes a few large writev pieces. A chunk's capacity is
+// fixed when it is created, so Append never moves bytes already in the buffer: the
+// pieces returned by Peek stay valid across Append (a write may be in flight while
+// replies keep arriving) and are invalidated only by Consume and Clear.
 #pragma once
 
 #include <cstddef>
@@ -26,16 +33,19 @@ class ReplyBuffer {
   void Append(std::string_view bytes);
   void Append(char c);
   // Appends `bytes` without copying; `keepalive` is held until the bytes are consumed.
+  // With a null keepalive nothing would keep the bytes alive, so they are copied.
   void AppendExternal(std::string_view bytes, std::shared_ptr<const void> keepalive);
 
   size_t size() const { return size_; }  // bytes not yet consumed
   bool empty() const { return size_ == 0; }
 
-  // Up to `max_pieces` pieces from the front, for writev / asio::async_write.
+  // Replaces *out with up to `max_pieces` non-empty pieces from the front, for writev /
+  // asio::async_write.
   void Peek(std::vector<Piece>* out, size_t max_pieces = 64) const;
   // Drops `n` bytes from the front (after a write), releasing keepalives of
-  // fully written external pieces.
+  // fully written external pieces. REQUIRES: n <= size() (larger n is clamped).
   void Consume(size_t n);
+  // Drops everything, releasing every keepalive.
   void Clear();
 
  private:
@@ -48,9 +58,19 @@ class ReplyBuffer {
       return keepalive ? external : std::string_view(owned);
     }
   };
+  // Starts a new owned chunk holding `bytes`, with capacity for later small appends.
+  void AppendNewChunk(std::string_view bytes);
+  // Frees what chunk `c` holds; keeps one modest owned buffer in spare_ for reuse.
+  void Release(Chunk& c);
+
+  // Invariants: chunks before head_ are released and empty; every chunk from head_ on
+  // has unconsumed bytes (none is empty); size_ is the sum of their unconsumed bytes;
+  // owned chunks are heap-allocated (capacity > SSO), so moving a Chunk inside the
+  // vector does not move its bytes.
   std::vector<Chunk> chunks_;  // front is chunks_[head_]
   size_t head_ = 0;
   size_t size_ = 0;
+  std::string spare_;  // an emptied owned buffer kept to avoid a malloc per reply batch
 };
 
 }  // namespace crescent::protocol

@@ -7,14 +7,17 @@
 //   NullArray()       *-1                       _
 //   Map(n)            *2n (then k, v, k, v...)  %n
 //   Set(n)            *n                        ~n
-//   Double(d)         $ bulk "3.14"             ,3.14   (inf / -inf / nan as Redis)
+//   Double(d)         $ bulk "1.5"              ,1.5    (inf / -inf / nan as Redis)
 //   Bool(b)           :1 / :0                   #t / #f
 //   Verbatim(fmt,s)   $ bulk s                  =len fmt:s
 //   BigNumber(s)      $ bulk s                  (s
 //   Push(n)           *n                        >n
 //
-// Doubles are written as Redis 7 writes them (%.17g, then trimmed the way Redis's
-// addReplyDouble / d2string does, "inf" / "-inf"). One thread at a time.
+// Doubles are written as Redis 7.0's addReplyDouble writes them: printf's "%.17g" (so
+// 3.14 is "3.1400000000000001"; no trimming), "inf" / "-inf" for infinities, and "nan"
+// for every NaN (glibc would print "-nan" for a negative one; RESP3 only knows "nan").
+// The digits come from std::to_chars, which is specified to match printf and does not
+// depend on the locale. One thread at a time.
 #pragma once
 
 #include <cstdint>
@@ -36,7 +39,8 @@ class ReplyWriter {
   void Ok() { SimpleString("OK"); }
   // `-` + text. text is the full Redis text including its code, e.g.
   // "ERR syntax error" or "WRONGTYPE Operation against a key holding the wrong kind of value".
-  // CR and LF inside text are replaced by spaces, as Redis does.
+  // As Redis's addReplyErrorFormat: CR and LF at either end are trimmed, and those
+  // inside are replaced by spaces, so the reply is always one line.
   void Error(std::string_view text);
   void Integer(int64_t v);
   void Bulk(std::string_view s);
@@ -50,12 +54,16 @@ class ReplyWriter {
   void Push(size_t n);
   void Double(double d);
   void Bool(bool b);
-  void Verbatim(std::string_view format3, std::string_view s);  // format3 e.g. "txt"
+  // REQUIRES: format3.size() == 3, e.g. "txt" or "mkd" (otherwise "txt" is used).
+  void Verbatim(std::string_view format3, std::string_view s);
   void BigNumber(std::string_view digits);
 
   ReplyBuffer* buffer() { return out_; }
 
  private:
+  // Writes `type`, the decimal `n` and CRLF in one Append.
+  void Header(char type, int64_t n);
+
   ReplyBuffer* out_;
   bool resp3_ = false;
 };

@@ -16,7 +16,16 @@
 // Invariants: on kNeedMore, *consumed == 0 and the caller keeps every byte; args() are
 // valid until the next call to Parse() or until the caller drops the consumed bytes,
 // whichever comes first. An empty multibulk (`*0\r\n`, `*-1\r\n`) or an empty inline
-// line is consumed and yields kOk with args() empty; callers skip it.
+// line is consumed and yields kOk with args() empty; callers skip it. On kError,
+// *consumed == 0 and the parser stays failed (every later Parse() returns kError with
+// the same text) until Reset().
+//
+// Where Redis's answer depends on how the bytes were split into reads, the parser gives
+// the answer Redis gives when they arrive one byte at a time, so that the result never
+// depends on the split: a line (inline request, `*N`, `$N`) whose terminator lies more
+// than max_inline_len bytes after its start is an error even if it arrived whole.
+// Lines are searched with memchr, not strchr, so a NUL byte does not stall the parser;
+// inside an inline request a NUL ends the line's arguments, as in Redis's sdssplitargs.
 #pragma once
 
 #include <cstddef>
@@ -24,6 +33,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace crescent::protocol {
@@ -58,17 +68,36 @@ class RequestParser {
   void Reset();
 
  private:
-  // Implementation state (resumable position); see request_parser.cpp.
+  // What the parser is in the middle of. The caller always passes the input from the
+  // start of the current request, so every position below is relative to that start
+  // and survives the bytes moving in memory.
+  enum class State : unsigned char { kStart, kInline, kMultibulk, kFailed };
+
+  // Looks for the CR that ends the line starting at pos_ and for the byte after it.
+  // Returns kOk with *cr set, kNeedMore (scan_ remembers how far it looked), or kError
+  // with `too_big` when the line is longer than max_inline_len.
+  ParseStatus FindLine(const char* data, size_t n, const char* too_big, size_t* cr);
+  ParseStatus ParseInline(const char* data, size_t n, size_t* consumed);
+  ParseStatus ParseMultibulk(const char* data, size_t n, size_t* consumed);
+  ParseStatus Fail(std::string text);
+  // Forgets the finished request; keeps limits_ and the vectors' capacity.
+  void StartNextRequest();
+
   ParserLimits limits_;
+  State state_ = State::kStart;
   std::vector<std::string_view> args_;
   std::string error_;
   size_t bytes_needed_ = 0;
-  // Multibulk state: number of elements announced, offsets (pos, len) of those parsed
-  // so far relative to the start of the request, and where scanning resumes.
+  // Multibulk state: number of elements announced (-1 until the `*N` line is read),
+  // length of the bulk being read (-1 until its `$N` line is read), offset of the next
+  // unparsed byte, and offsets (pos, len) of the elements parsed so far.
   int64_t multibulk_len_ = -1;
   int64_t bulk_len_ = -1;
   size_t pos_ = 0;
   std::vector<std::pair<size_t, size_t>> offsets_;
+  // Where the search for the current line's terminator resumes (>= pos_), so a long
+  // line arriving in small pieces is scanned once.
+  size_t scan_ = 0;
   // Inline requests may unquote, so their arguments are owned here.
   std::vector<std::string> inline_args_;
 };

@@ -2,14 +2,18 @@
 //
 // One contiguous region, reserved with mmap (huge pages when the kernel grants them,
 // otherwise normal pages with MADV_HUGEPAGE as a hint), so that a transport can register
-// it once. Pages are only touched when used, so RSS follows use, not capacity.
+// it once. Pages are only touched when used, so RSS follows use, not capacity; the
+// allocator keeps its metadata outside the region and never touches free memory, and
+// freed large ranges (>= 2 MiB) are given back to the kernel.
 //
 // Two allocators share the region:
 //  - a range allocator (best fit over free ranges, coalescing neighbours on free) owns
 //    the whole region and serves large requests directly;
-//  - slab size classes serve small requests from slab pages that they take from the
-//    range allocator; a slab page that becomes empty goes back to the range allocator,
-//    so memory moves between small and large values as the workload changes.
+//  - slab size classes (8-byte steps to 128, 16-byte steps to 256, then 4 per doubling)
+//    serve small requests from slab pages that they take from the range allocator,
+//    aligned to slab_page_size; a slab page that becomes empty goes back to the range
+//    allocator at once, so memory moves between small and large values as the workload
+//    changes.
 // The caller remembers the size it asked for and passes it back to Free; the pool keeps
 // no per-allocation header.
 //
@@ -31,10 +35,14 @@ namespace crescent::storage {
 class MemoryPool {
  public:
   struct Options {
+    // Rounded up to 64 bytes, and to 2 MiB when huge_pages is set; capacity() is the
+    // rounded value.
     size_t capacity = 1ull << 30;
     bool huge_pages = true;
     // Requests up to this size are served by slab classes, larger ones by ranges.
+    // At most slab_page_size / 8.
     size_t max_slab_object = 16 * 1024;
+    // A power of two, 4 KiB or more.
     size_t slab_page_size = 1 << 20;
   };
 
@@ -53,13 +61,15 @@ class MemoryPool {
     double fragmentation() const;
   };
 
+  // kInvalidArgument for options outside the bounds above, kOutOfMemory when the
+  // region cannot be mapped. Never throws.
   static StatusOr<std::unique_ptr<MemoryPool>> Create(const Options& options);
   ~MemoryPool();
   MemoryPool(const MemoryPool&) = delete;
   MemoryPool& operator=(const MemoryPool&) = delete;
 
   // An offset of `size` usable bytes, or nullopt when no room is left (the caller may
-  // evict and retry). REQUIRES: 0 < size <= capacity.
+  // evict and retry). REQUIRES: 0 < size <= capacity (otherwise: nullopt).
   std::optional<uint64_t> Allocate(size_t size);
   // REQUIRES: offset came from Allocate(size) with this same size and is live.
   void Free(uint64_t offset, size_t size);
@@ -72,6 +82,8 @@ class MemoryPool {
   // range). Lets callers account memory exactly.
   size_t AllocationSize(size_t size) const;
 
+  // Each class and the range allocator are read under their own lock, one after the
+  // other: exact when the pool is quiet, a close approximation while others allocate.
   Stats GetStats() const;
 
  private:

@@ -1,0 +1,66 @@
+// Client: what the server knows of one connection, as commands and CLIENT LIST see it.
+//
+// The connection's I/O thread owns the plain members; fields that CLIENT LIST and
+// CLIENT KILL read from other threads are atomics or guarded by `mu`.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+#include <string>
+
+namespace crescent::server {
+
+class Client {
+ public:
+  Client(uint64_t id, std::string addr, std::string laddr, int64_t now_ms)
+      : id_(id), addr_(std::move(addr)), laddr_(std::move(laddr)), created_ms_(now_ms),
+        last_interaction_ms_(now_ms) {}
+
+  uint64_t id() const { return id_; }
+  const std::string& addr() const { return addr_; }
+  const std::string& laddr() const { return laddr_; }
+  int64_t created_ms() const { return created_ms_; }
+
+  // I/O thread only.
+  bool authenticated = false;
+  bool close_after_reply = false;  // QUIT, CLIENT KILL of itself, protocol errors
+
+  // Written by the I/O thread, read by CLIENT LIST anywhere.
+  std::atomic<bool> resp3{false};
+  std::string user() const { std::lock_guard l(mu_); return user_; }
+  void set_user(std::string user) { std::lock_guard l(mu_); user_ = std::move(user); }
+
+  int64_t last_interaction_ms() const { return last_interaction_ms_.load(std::memory_order_relaxed); }
+  void Touch(int64_t now_ms) { last_interaction_ms_.store(now_ms, std::memory_order_relaxed); }
+
+  std::string name() const { std::lock_guard l(mu_); return name_; }
+  void set_name(std::string name) { std::lock_guard l(mu_); name_ = std::move(name); }
+  void set_lib(std::string* name, std::string* ver) {
+    std::lock_guard l(mu_);
+    if (name) lib_name_ = std::move(*name);
+    if (ver) lib_ver_ = std::move(*ver);
+  }
+  void set_last_command(std::string_view cmd) {
+    std::lock_guard l(mu_);
+    last_command_.assign(cmd);
+  }
+
+  // One line of CLIENT LIST (without the newline).
+  std::string Describe(int64_t now_ms, size_t query_buffer, size_t output_buffer) const;
+
+ private:
+  const uint64_t id_;
+  const std::string addr_;
+  const std::string laddr_;
+  const int64_t created_ms_;
+  std::atomic<int64_t> last_interaction_ms_;
+  mutable std::mutex mu_;
+  std::string name_;          // GUARDED_BY(mu_)
+  std::string user_ = "default";  // GUARDED_BY(mu_)
+  std::string lib_name_;      // GUARDED_BY(mu_)
+  std::string lib_ver_;       // GUARDED_BY(mu_)
+  std::string last_command_ = "NULL";  // GUARDED_BY(mu_)
+};
+
+}  // namespace crescent::server

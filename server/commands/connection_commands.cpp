@@ -1,0 +1,321 @@
+// Connection commands: PING, ECHO, HELLO, AUTH, QUIT, SELECT, CLIENT.
+#include <openssl/crypto.h>
+
+#include "server/client.h"
+#include "server/command.h"
+#include "server/commands/parse.h"
+#include "server/connection.h"
+#include "server/dispatcher.h"
+#include "server/errors.h"
+#include "server/server.h"
+#include "server/version.h"
+
+namespace crescent::server {
+
+namespace {
+
+using config::OptionId;
+
+void Ping(CommandContext& ctx) {
+  if (ctx.args.size() > 2) return ctx.Error(errors::WrongArity("ping"));
+  if (ctx.args.size() == 2) return ctx.reply.Bulk(ctx.args[1]);
+  ctx.reply.SimpleString("PONG");
+}
+
+void Echo(CommandContext& ctx) { ctx.reply.Bulk(ctx.args[1]); }
+
+// Constant time in the length of the stored password, so timing does not reveal it.
+bool PasswordMatches(const std::string& expected, std::string_view given) {
+  if (expected.size() != given.size()) return false;
+  return CRYPTO_memcmp(expected.data(), given.data(), expected.size()) == 0;
+}
+
+// AUTH's check, shared with HELLO ... AUTH. Replies only on failure.
+bool Authenticate(CommandContext& ctx, std::string_view user, std::string_view password,
+                  bool user_given) {
+  std::string expected = ctx.server.config().String(OptionId::kRequirePass);
+  if (expected.empty()) {
+    if (!user_given) {
+      ctx.Error(errors::kAuthWithoutPassword);
+      return false;
+    }
+    // The default user has no password: any password is accepted for it.
+    if (user == "default") return true;
+  } else if (user == "default" && PasswordMatches(expected, password)) {
+    return true;
+  }
+  ctx.Error(errors::kWrongPass);
+  return false;
+}
+
+void Auth(CommandContext& ctx) {
+  if (ctx.args.size() > 3) return ctx.Error(errors::kSyntax);
+  bool user_given = ctx.args.size() == 3;
+  std::string_view user = user_given ? ctx.args[1] : "default";
+  if (!Authenticate(ctx, user, ctx.args.back(), user_given)) return;
+  ctx.client.authenticated = true;
+  ctx.client.set_user(std::string(user));
+  ctx.reply.Ok();
+}
+
+void Hello(CommandContext& ctx) {
+  int64_t proto = ctx.client.resp3 ? 3 : 2;
+  size_t i = 1;
+  if (ctx.args.size() >= 2) {
+    auto v = ParseInt64(ctx.args[1]);
+    if (!v) return ctx.Error("ERR Protocol version is not an integer or out of range");
+    if (*v < 2 || *v > 3) return ctx.Error(errors::kNoProto);
+    proto = *v;
+    i = 2;
+  }
+  std::optional<std::string_view> user, password, name;
+  for (; i < ctx.args.size(); ++i) {
+    bool more = i + 1 < ctx.args.size();
+    if (EqualsIgnoreCase(ctx.args[i], "AUTH") && i + 2 < ctx.args.size()) {
+      user = ctx.args[i + 1];
+      password = ctx.args[i + 2];
+      i += 2;
+    } else if (EqualsIgnoreCase(ctx.args[i], "SETNAME") && more) {
+      name = ctx.args[++i];
+    } else {
+      return ctx.Error(fmt::format("ERR Syntax error in HELLO option '{}'", ctx.args[i]));
+    }
+  }
+  if (user) {
+    if (!Authenticate(ctx, *user, *password, true)) return;
+    ctx.client.authenticated = true;
+    ctx.client.set_user(std::string(*user));
+  }
+  if (AuthRequired(ctx.server, ctx.client)) {
+    return ctx.Error(
+        "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
+        "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+        "select the RESP protocol version at the same time");
+  }
+  if (name) {
+    for (char c : *name) {
+      if (c < '!' || c > '~') {
+        return ctx.Error("ERR Client names cannot contain spaces, newlines or special characters.");
+      }
+    }
+    ctx.client.set_name(std::string(*name));
+  }
+  ctx.client.resp3 = proto == 3;
+  ctx.reply.set_resp3(proto == 3);
+  ctx.reply.Map(7);
+  ctx.reply.Bulk("server");
+  ctx.reply.Bulk("crescent");
+  ctx.reply.Bulk("version");
+  ctx.reply.Bulk(kRedisCompatibleVersion);
+  ctx.reply.Bulk("proto");
+  ctx.reply.Integer(proto);
+  ctx.reply.Bulk("id");
+  ctx.reply.Integer(static_cast<int64_t>(ctx.client.id()));
+  ctx.reply.Bulk("mode");
+  ctx.reply.Bulk("standalone");
+  ctx.reply.Bulk("role");
+  ctx.reply.Bulk("master");
+  ctx.reply.Bulk("modules");
+  ctx.reply.Array(0);
+}
+
+void Quit(CommandContext& ctx) {
+  ctx.client.close_after_reply = true;
+  ctx.reply.Ok();
+}
+
+void Select(CommandContext& ctx) {
+  auto db = ParseInt64(ctx.args[1]);
+  if (!db || *db < INT32_MIN || *db > INT32_MAX) return ctx.Error(errors::kNotInteger);
+  if (*db != 0) return ctx.Error(errors::kDbIndexOutOfRange);
+  ctx.reply.Ok();
+}
+
+bool ValidClientName(std::string_view name) {
+  for (char c : name) {
+    if (c < '!' || c > '~') return false;
+  }
+  return true;
+}
+
+void ClientId(CommandContext& ctx) { ctx.reply.Integer(static_cast<int64_t>(ctx.client.id())); }
+
+void ClientSetName(CommandContext& ctx) {
+  if (!ValidClientName(ctx.args[2])) {
+    return ctx.Error("ERR Client names cannot contain spaces, newlines or special characters.");
+  }
+  ctx.client.set_name(std::string(ctx.args[2]));
+  ctx.reply.Ok();
+}
+
+void ClientGetName(CommandContext& ctx) {
+  std::string name = ctx.client.name();
+  if (name.empty()) return ctx.reply.Null();
+  ctx.reply.Bulk(name);
+}
+
+void ClientSetInfo(CommandContext& ctx) {
+  std::string value(ctx.args[3]);
+  if (!ValidClientName(value)) {
+    return ctx.Error(fmt::format(
+        "ERR {} cannot contain spaces, newlines or special characters.", ctx.args[2]));
+  }
+  if (EqualsIgnoreCase(ctx.args[2], "lib-name")) {
+    ctx.client.set_lib(&value, nullptr);
+  } else if (EqualsIgnoreCase(ctx.args[2], "lib-ver")) {
+    ctx.client.set_lib(nullptr, &value);
+  } else {
+    return ctx.Error(fmt::format("ERR Unrecognized option '{}'", ctx.args[2]));
+  }
+  ctx.reply.Ok();
+}
+
+void ClientList(CommandContext& ctx) {
+  std::vector<uint64_t> ids;
+  for (size_t i = 2; i < ctx.args.size(); ++i) {
+    if (EqualsIgnoreCase(ctx.args[i], "TYPE") && i + 1 < ctx.args.size()) {
+      std::string_view type = ctx.args[++i];
+      if (!EqualsIgnoreCase(type, "normal") && !EqualsIgnoreCase(type, "master") &&
+          !EqualsIgnoreCase(type, "replica") && !EqualsIgnoreCase(type, "pubsub")) {
+        return ctx.Error(fmt::format("ERR Unknown client type '{}'", type));
+      }
+      if (!EqualsIgnoreCase(type, "normal")) return ctx.reply.Verbatim("txt", "");
+    } else if (EqualsIgnoreCase(ctx.args[i], "ID") && i + 1 < ctx.args.size()) {
+      for (++i; i < ctx.args.size(); ++i) {
+        auto id = ParseInt64(ctx.args[i]);
+        if (!id || *id <= 0) return ctx.Error("ERR Invalid client ID");
+        ids.push_back(static_cast<uint64_t>(*id));
+      }
+    } else {
+      return ctx.Error(errors::kSyntax);
+    }
+  }
+  std::string out;
+  for (const auto& connection : ctx.server.Clients()) {
+    if (!ids.empty() && std::find(ids.begin(), ids.end(), connection->client().id()) == ids.end()) {
+      continue;
+    }
+    out += connection->Describe(ctx.now_ms);
+    out += '\n';
+  }
+  ctx.reply.Verbatim("txt", out);
+}
+
+void ClientInfo(CommandContext& ctx) {
+  auto self = ctx.server.FindClient(ctx.client.id());
+  ctx.reply.Verbatim("txt", (self ? self->Describe(ctx.now_ms) : std::string()) + "\n");
+}
+
+void ClientKill(CommandContext& ctx) {
+  // Old form: CLIENT KILL addr:port -> OK or an error.
+  if (ctx.args.size() == 3) {
+    for (const auto& connection : ctx.server.Clients()) {
+      if (connection->client().addr() == ctx.args[2]) {
+        if (connection->client().id() == ctx.client.id()) {
+          ctx.client.close_after_reply = true;
+        } else {
+          connection->Kill();
+        }
+        return ctx.reply.Ok();
+      }
+    }
+    return ctx.Error(errors::kNoSuchClient);
+  }
+  // New form: filters, all of which must match; replies with the number killed.
+  std::optional<uint64_t> id;
+  std::optional<std::string_view> addr, laddr, user;
+  bool skip_me = true;
+  if (ctx.args.size() % 2 != 0) return ctx.Error(errors::kSyntax);
+  for (size_t i = 2; i + 1 < ctx.args.size(); i += 2) {
+    std::string_view option = ctx.args[i];
+    std::string_view value = ctx.args[i + 1];
+    if (EqualsIgnoreCase(option, "ID")) {
+      auto v = ParseInt64(value);
+      if (!v || *v <= 0) return ctx.Error("ERR client-id should be greater than 0");
+      id = static_cast<uint64_t>(*v);
+    } else if (EqualsIgnoreCase(option, "ADDR")) {
+      addr = value;
+    } else if (EqualsIgnoreCase(option, "LADDR")) {
+      laddr = value;
+    } else if (EqualsIgnoreCase(option, "USER")) {
+      user = value;
+    } else if (EqualsIgnoreCase(option, "TYPE")) {
+      if (!EqualsIgnoreCase(value, "normal") && !EqualsIgnoreCase(value, "master") &&
+          !EqualsIgnoreCase(value, "replica") && !EqualsIgnoreCase(value, "pubsub")) {
+        return ctx.Error(fmt::format("ERR Unknown client type '{}'", value));
+      }
+    } else if (EqualsIgnoreCase(option, "SKIPME")) {
+      if (EqualsIgnoreCase(value, "yes")) {
+        skip_me = true;
+      } else if (EqualsIgnoreCase(value, "no")) {
+        skip_me = false;
+      } else {
+        return ctx.Error(errors::kSyntax);
+      }
+    } else {
+      return ctx.Error(errors::kSyntax);
+    }
+  }
+  int64_t killed = 0;
+  for (const auto& connection : ctx.server.Clients()) {
+    Client& c = connection->client();
+    if (id && c.id() != *id) continue;
+    if (addr && c.addr() != *addr) continue;
+    if (laddr && c.laddr() != *laddr) continue;
+    if (user && c.user() != *user) continue;
+    if (c.id() == ctx.client.id()) {
+      if (skip_me) continue;
+      ctx.client.close_after_reply = true;
+    } else {
+      connection->Kill();
+    }
+    ++killed;
+  }
+  ctx.reply.Integer(killed);
+}
+
+void ClientHelp(CommandContext& ctx) {
+  static constexpr std::string_view kLines[] = {
+      "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+      "GETNAME", "    Return the name of the current connection.",
+      "ID", "    Return the ID of the current connection.",
+      "INFO", "    Return information about the current client connection.",
+      "KILL <ip:port>", "    Kill connection made from <ip:port>.",
+      "KILL <option> <value> [<option> <value> [...]]",
+      "    Kill connections. Options are: ID, ADDR, LADDR, USER, TYPE, SKIPME (yes|no).",
+      "LIST [TYPE normal] [ID <id> [<id> ...]]", "    Return information about client connections.",
+      "SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client meta attributes.",
+      "SETNAME <name>", "    Assign the name <name> to the current connection.",
+      "HELP", "    Print this help."};
+  ctx.reply.Array(std::size(kLines));
+  for (auto line : kLines) ctx.reply.SimpleString(line);
+}
+
+constexpr uint32_t kConn = kCmdConnection | kCmdLoading | kCmdStale;
+
+const CommandSpec kClientSubcommands[] = {
+    {"getname", 2, kConn, 0, 0, 0, ClientGetName, "connection", "Returns the name of the connection.", "2.6.9"},
+    {"help", 2, kConn, 0, 0, 0, ClientHelp, "connection", "Returns helpful text about the different subcommands.", "5.0.0"},
+    {"id", 2, kConn, 0, 0, 0, ClientId, "connection", "Returns the unique client ID of the connection.", "5.0.0"},
+    {"info", 2, kConn, 0, 0, 0, ClientInfo, "connection", "Returns information about the connection.", "6.2.0"},
+    {"kill", -3, kConn | kCmdAdmin, 0, 0, 0, ClientKill, "connection", "Terminates open connections.", "2.4.0"},
+    {"list", -2, kConn | kCmdAdmin, 0, 0, 0, ClientList, "connection", "Lists open connections.", "2.4.0"},
+    {"setinfo", 4, kConn, 0, 0, 0, ClientSetInfo, "connection", "Sets information specific to the client or connection.", "7.2.0"},
+    {"setname", 3, kConn, 0, 0, 0, ClientSetName, "connection", "Sets the connection name.", "2.6.9"},
+};
+
+const CommandSpec kCommands[] = {
+    {"auth", -2, kConn | kCmdNoAuth | kCmdFast, 0, 0, 0, Auth, "connection", "Authenticates the connection.", "1.0.0"},
+    {"client", -2, kConn, 0, 0, 0, nullptr, "connection", "A container for client connection commands.", "2.4.0", kClientSubcommands},
+    {"echo", 2, kConn | kCmdFast, 0, 0, 0, Echo, "connection", "Returns the given string.", "1.0.0"},
+    {"hello", -1, kConn | kCmdNoAuth | kCmdFast, 0, 0, 0, Hello, "connection", "Handshakes with the server.", "6.0.0"},
+    {"ping", -1, kConn | kCmdFast, 0, 0, 0, Ping, "connection", "Returns the server's liveliness response.", "1.0.0"},
+    {"quit", -1, kConn | kCmdNoAuth | kCmdFast, 0, 0, 0, Quit, "connection", "Closes the connection.", "1.0.0"},
+    {"select", 2, kConn | kCmdFast, 0, 0, 0, Select, "connection", "Changes the selected database.", "1.0.0"},
+};
+
+}  // namespace
+
+std::span<const CommandSpec> ConnectionCommands() { return kCommands; }
+
+}  // namespace crescent::server

@@ -1,0 +1,188 @@
+#include "server/connection.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/write.hpp>
+#include <cstring>
+#include <spdlog/spdlog.h>
+
+#include "server/dispatcher.h"
+#include "server/server.h"
+
+namespace crescent::server {
+
+namespace asio = boost::asio;
+using config::OptionId;
+
+namespace {
+constexpr size_t kInitialInput = 16 * 1024;
+constexpr size_t kMinReadSpace = 4 * 1024;
+constexpr size_t kMaxWritePieces = 64;
+}  // namespace
+
+Connection::Connection(Server* server, asio::io_context* context, asio::ip::tcp::socket socket,
+                       std::unique_ptr<Client> client)
+    : server_(server), context_(context), socket_(std::move(socket)), client_(std::move(client)),
+      input_(kInitialInput) {
+  protocol::ParserLimits limits;
+  limits.max_bulk_len = static_cast<uint64_t>(server_->config().Int(OptionId::kProtoMaxBulkLen));
+  parser_.set_limits(limits);
+  boost::system::error_code ignored;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+}
+
+void Connection::Start() { Read(); }
+
+void Connection::Kill() {
+  asio::post(*context_, [self = shared_from_this()] {
+    self->client_->close_after_reply = true;
+    if (!self->writing_) self->Close();
+  });
+}
+
+void Connection::Abort() {
+  asio::post(*context_, [self = shared_from_this()] { self->Close(); });
+}
+
+std::string Connection::Describe(int64_t now_ms) const {
+  return client_->Describe(now_ms, query_buffer_bytes_.load(std::memory_order_relaxed),
+                           output_buffer_bytes_.load(std::memory_order_relaxed));
+}
+
+void Connection::PrepareReadSpace() {
+  if (input_begin_ == input_end_) input_begin_ = input_end_ = 0;
+  size_t pending = input_end_ - input_begin_;
+  // Room for the whole request when the parser knows its size (one large bulk is then
+  // read with few system calls and no repeated growth).
+  size_t wanted = std::max(parser_.bytes_needed(), pending + kMinReadSpace);
+  if (input_.size() - input_end_ >= kMinReadSpace && input_.size() - input_begin_ >= wanted) {
+    return;
+  }
+  if (input_begin_ > 0) {
+    std::memmove(input_.data(), input_.data() + input_begin_, pending);
+    input_begin_ = 0;
+    input_end_ = pending;
+  }
+  if (input_.size() < wanted) {
+    input_.resize(std::max(wanted, input_.size() * 2));
+  } else if (input_.size() > 4 * kInitialInput && wanted <= kInitialInput) {
+    // A large request has gone: give its memory back.
+    input_.resize(kInitialInput);
+    input_.shrink_to_fit();
+  }
+}
+
+void Connection::Read() {
+  if (reading_ || closed_ || client_->close_after_reply) return;
+  PrepareReadSpace();
+  reading_ = true;
+  socket_.async_read_some(
+      asio::buffer(input_.data() + input_end_, input_.size() - input_end_),
+      [self = shared_from_this()](const boost::system::error_code& error, size_t bytes) {
+        self->OnRead(error, bytes);
+      });
+}
+
+void Connection::OnRead(const boost::system::error_code& error, size_t bytes) {
+  reading_ = false;
+  if (closed_) return;
+  if (error) {
+    Close();
+    return;
+  }
+  input_end_ += bytes;
+  server_->stats().net_input_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  client_->Touch(server_->clock().NowMs());
+  ProcessInput();
+}
+
+void Connection::ProcessInput() {
+  processing_scheduled_ = false;
+  if (closed_) return;
+  size_t executed = 0;
+  while (executed < kBatchBudget && !client_->close_after_reply) {
+    size_t consumed = 0;
+    auto status = parser_.Parse(
+        std::span<const char>(input_.data() + input_begin_, input_end_ - input_begin_), &consumed);
+    if (status == protocol::ParseStatus::kNeedMore) break;
+    if (status == protocol::ParseStatus::kError) {
+      writer_.Error(parser_.error());
+      server_->stats().CountError("ERR");
+      client_->close_after_reply = true;
+      break;
+    }
+    if (!parser_.args().empty()) {
+      Dispatch(*server_, *client_, writer_, parser_.args());
+      ++executed;
+    }
+    input_begin_ += consumed;
+  }
+  query_buffer_bytes_.store(input_end_ - input_begin_, std::memory_order_relaxed);
+  output_buffer_bytes_.store(output_.size(), std::memory_order_relaxed);
+
+  if (output_.owned_size() > static_cast<size_t>(server_->config().Int(OptionId::kClientOutputBufferLimit))) {
+    spdlog::warn("client id={} addr={} closed: output buffer limit reached ({} bytes unread)",
+                 client_->id(), client_->addr(), output_.size());
+    Close();
+    return;
+  }
+  if (input_end_ - input_begin_ > static_cast<size_t>(server_->config().Int(OptionId::kClientQueryBufferLimit))) {
+    spdlog::warn("client id={} addr={} closed: query buffer limit reached", client_->id(),
+                 client_->addr());
+    Close();
+    return;
+  }
+  Write();
+  if (client_->close_after_reply) {
+    if (!writing_) Close();
+    return;
+  }
+  if (executed == kBatchBudget) {
+    // More may be waiting: let other connections on this thread run first.
+    processing_scheduled_ = true;
+    asio::post(*context_, [self = shared_from_this()] { self->ProcessInput(); });
+    return;
+  }
+  Read();
+}
+
+void Connection::Write() {
+  if (writing_ || closed_ || output_.empty()) return;
+  pieces_.clear();
+  output_.Peek(&pieces_, kMaxWritePieces);
+  std::vector<asio::const_buffer> buffers;
+  buffers.reserve(pieces_.size());
+  for (const auto& piece : pieces_) buffers.emplace_back(piece.data, piece.size);
+  writing_ = true;
+  asio::async_write(socket_, buffers,
+                    [self = shared_from_this()](const boost::system::error_code& error,
+                                                size_t bytes) { self->OnWrite(error, bytes); });
+}
+
+void Connection::OnWrite(const boost::system::error_code& error, size_t bytes) {
+  writing_ = false;
+  if (closed_) return;
+  if (error) {
+    Close();
+    return;
+  }
+  output_.Consume(bytes);
+  output_buffer_bytes_.store(output_.size(), std::memory_order_relaxed);
+  server_->stats().net_output_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  if (!output_.empty()) {
+    Write();
+  } else if (client_->close_after_reply) {
+    Close();
+  }
+}
+
+void Connection::Close() {
+  if (closed_) return;
+  closed_ = true;
+  boost::system::error_code ignored;
+  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  socket_.close(ignored);
+  output_.Clear();
+  server_->Unregister(client_->id());
+}
+
+}  // namespace crescent::server

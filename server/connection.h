@@ -1,0 +1,71 @@
+// Connection: one client socket on one I/O thread: read -> parse -> dispatch -> write.
+//
+// Reading and writing proceed independently: replies accumulate in a ReplyBuffer while
+// an earlier write is in flight, and the next write gathers them all (writev). Each batch
+// of input executes at most kBatchBudget commands before yielding the thread to other
+// connections. A client whose unread copied replies pass client-output-buffer-limit, or
+// whose unparsed input passes client-query-buffer-limit, is disconnected rather than
+// allowed to grow memory.
+//
+// All members are touched only on the connection's io_context thread; Kill() and
+// Describe() are the exceptions and may be called from any thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <memory>
+#include <vector>
+
+#include "protocol/reply_buffer.h"
+#include "protocol/reply_writer.h"
+#include "protocol/request_parser.h"
+#include "server/client.h"
+
+namespace crescent::server {
+
+class Server;
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  static constexpr size_t kBatchBudget = 256;
+
+  Connection(Server* server, boost::asio::io_context* context,
+             boost::asio::ip::tcp::socket socket, std::unique_ptr<Client> client);
+
+  void Start();
+  // Closes the connection after the replies already produced are written (any thread).
+  void Kill();
+  // Closes it now, dropping unwritten replies (any thread).
+  void Abort();
+  Client& client() { return *client_; }
+  std::string Describe(int64_t now_ms) const;  // a CLIENT LIST line
+
+ private:
+  void Read();
+  void OnRead(const boost::system::error_code& error, size_t bytes);
+  void ProcessInput();
+  void Write();
+  void OnWrite(const boost::system::error_code& error, size_t bytes);
+  void Close();
+  void PrepareReadSpace();
+
+  Server* server_;
+  boost::asio::io_context* context_;
+  boost::asio::ip::tcp::socket socket_;
+  std::unique_ptr<Client> client_;
+  protocol::RequestParser parser_;
+  protocol::ReplyBuffer output_;
+  protocol::ReplyWriter writer_{&output_};
+  std::vector<char> input_;
+  size_t input_begin_ = 0;  // first unconsumed byte
+  size_t input_end_ = 0;    // one past the last byte read
+  bool reading_ = false;
+  bool writing_ = false;
+  bool processing_scheduled_ = false;
+  bool closed_ = false;
+  std::atomic<size_t> query_buffer_bytes_{0};   // for CLIENT LIST from other threads
+  std::atomic<size_t> output_buffer_bytes_{0};
+  std::vector<protocol::ReplyBuffer::Piece> pieces_;
+};
+
+}  // namespace crescent::server

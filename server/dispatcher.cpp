@@ -1,0 +1,92 @@
+#include "server/dispatcher.h"
+
+#include <chrono>
+
+#include "server/client.h"
+#include "server/errors.h"
+#include "server/server.h"
+
+namespace crescent::server {
+
+void CommandContext::Error(std::string_view text) {
+  failed = true;
+  reply.Error(text);
+  size_t space = text.find(' ');
+  server.stats().CountError(text.substr(0, space));
+}
+
+void CommandContext::Error(const Status& status) { Error(errors::ErrorText(status)); }
+
+bool AuthRequired(Server& server, const Client& client) {
+  return !client.authenticated &&
+         !server.config().String(config::OptionId::kRequirePass).empty();
+}
+
+namespace {
+
+bool ArityOk(int arity, size_t argc) {
+  return arity > 0 ? argc == static_cast<size_t>(arity) : argc >= static_cast<size_t>(-arity);
+}
+
+void Reject(Server& server, protocol::ReplyWriter& reply, const CommandEntry* entry,
+            std::string_view text) {
+  reply.Error(text);
+  server.stats().CountError(text.substr(0, text.find(' ')));
+  if (entry != nullptr) entry->stats.rejected_calls.fetch_add(1, std::memory_order_relaxed);
+}
+
+}  // namespace
+
+void Dispatch(Server& server, Client& client, protocol::ReplyWriter& reply,
+              std::span<const std::string_view> args) {
+  const CommandEntry* entry = server.commands().Find(args[0]);
+  if (entry == nullptr) {
+    Reject(server, reply, nullptr, errors::UnknownCommand(args[0], args));
+    return;
+  }
+  // A container (CLIENT, CONFIG...) dispatches on its first argument; one that has a
+  // handler of its own (COMMAND) runs it when called bare.
+  if (!entry->spec->subcommands.empty() && (args.size() >= 2 || entry->spec->handler == nullptr)) {
+    if (!ArityOk(entry->spec->arity, args.size())) {
+      Reject(server, reply, entry, errors::WrongArity(entry->full_name));
+      return;
+    }
+    const CommandEntry* sub = entry->FindSubcommand(args[1]);
+    if (sub == nullptr) {
+      Reject(server, reply, entry, errors::UnknownSubcommand(args[1], entry->full_name));
+      return;
+    }
+    entry = sub;
+  }
+  const CommandSpec& spec = *entry->spec;
+  if (!ArityOk(spec.arity, args.size())) {
+    Reject(server, reply, entry, errors::WrongArity(entry->full_name));
+    return;
+  }
+  if (!(spec.flags & kCmdNoAuth) && AuthRequired(server, client)) {
+    Reject(server, reply, entry, errors::kNoAuth);
+    return;
+  }
+
+  auto started = std::chrono::steady_clock::now();
+  int64_t now_ms = server.clock().NowMs();
+  client.Touch(now_ms);
+  client.set_last_command(entry->full_name);
+  CommandContext ctx{args, reply, client, server, server.store(), now_ms, entry->full_name};
+  spec.handler(ctx);
+  auto duration_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                         std::chrono::steady_clock::now() - started).count();
+
+  entry->stats.calls.fetch_add(1, std::memory_order_relaxed);
+  entry->stats.usec.fetch_add(static_cast<uint64_t>(duration_us), std::memory_order_relaxed);
+  if (ctx.failed) entry->stats.failed_calls.fetch_add(1, std::memory_order_relaxed);
+  server.stats().commands_processed.fetch_add(1, std::memory_order_relaxed);
+
+  int64_t threshold = server.config().Int(config::OptionId::kSlowlogLogSlowerThan);
+  if (threshold >= 0 && duration_us >= threshold) {
+    server.slowlog().Add(args, now_ms / 1000, duration_us, client.addr(), client.name(),
+                         static_cast<size_t>(server.config().Int(config::OptionId::kSlowlogMaxLen)));
+  }
+}
+
+}  // namespace crescent::server

@@ -1,0 +1,23 @@
+// Dispatch: the one place where a parsed request becomes a command call. It looks the
+// command up, checks arity, authentication and memory before the handler runs (as
+// Redis's processCommand does), times the call and feeds commandstats, errorstats and
+// the slow log. I/O thread of the client.
+#pragma once
+
+#include <span>
+#include <string_view>
+
+#include "protocol/reply_writer.h"
+
+namespace crescent::server {
+
+class Server;
+class Client;
+
+void Dispatch(Server& server, Client& client, protocol::ReplyWriter& reply,
+              std::span<const std::string_view> args);
+
+// Whether `client` must authenticate before running ordinary commands.
+bool AuthRequired(Server& server, const Client& client);
+
+}  // namespace crescent::server

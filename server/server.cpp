@@ -1,0 +1,232 @@
+#include "server/server.h"
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <fmt/format.h>
+#include <random>
+#include <spdlog/spdlog.h>
+
+#include "server/connection.h"
+
+namespace crescent::server {
+
+namespace asio = boost::asio;
+using config::OptionId;
+
+namespace {
+constexpr auto kCronPeriod = std::chrono::milliseconds(100);
+constexpr size_t kExpireBudgetPerCron = 20000;
+constexpr auto kShutdownGrace = std::chrono::seconds(5);
+
+std::string MakeRunId() {
+  std::random_device rd;
+  std::string id;
+  for (int i = 0; i < 40; ++i) id.push_back("0123456789abcdef"[rd() % 16]);
+  return id;
+}
+
+std::string Endpoint(const asio::ip::tcp::endpoint& e) {
+  if (e.address().is_v6()) return fmt::format("[{}]:{}", e.address().to_string(), e.port());
+  return fmt::format("{}:{}", e.address().to_string(), e.port());
+}
+}  // namespace
+
+void ServerStats::CountError(std::string_view code) {
+  total_error_replies.fetch_add(1, std::memory_order_relaxed);
+  std::lock_guard lock(mu_);
+  auto it = errors_.find(code);
+  if (it != errors_.end()) {
+    ++it->second;
+  } else if (errors_.size() < 128) {  // as Redis: a bounded table of error codes
+    errors_.emplace(std::string(code), 1);
+  }
+}
+
+std::map<std::string, uint64_t> ServerStats::ErrorCounts() const {
+  std::lock_guard lock(mu_);
+  return {errors_.begin(), errors_.end()};
+}
+
+void ServerStats::ResetErrors() {
+  std::lock_guard lock(mu_);
+  errors_.clear();
+  total_error_replies = 0;
+}
+
+Server::Server(config::Config* config, std::unique_ptr<storage::Store> store, const Clock* clock)
+    : config_(config), store_(std::move(store)), clock_(clock), run_id_(MakeRunId()),
+      start_time_ms_(clock->NowMs()) {}
+
+Server::~Server() {
+  for (auto& t : threads_) {
+    if (t.joinable()) t.join();
+  }
+}
+
+Status Server::Start() {
+  size_t threads = static_cast<size_t>(config_->Int(OptionId::kIoThreads));
+  if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+  for (size_t i = 0; i < threads; ++i) {
+    contexts_.push_back(std::make_unique<asio::io_context>(1));
+    guards_.push_back(asio::make_work_guard(*contexts_.back()));
+  }
+
+  boost::system::error_code error;
+  auto address = asio::ip::make_address(config_->String(OptionId::kBind), error);
+  if (error) {
+    return Status(StatusCode::kInvalidArgument,
+                  fmt::format("bind: '{}' is not an IP address", config_->String(OptionId::kBind)));
+  }
+  asio::ip::tcp::endpoint endpoint(address, static_cast<uint16_t>(config_->Int(OptionId::kPort)));
+  acceptor_ = std::make_unique<asio::ip::tcp::acceptor>(*contexts_[0]);
+  acceptor_->open(endpoint.protocol(), error);
+  if (!error) acceptor_->set_option(asio::socket_base::reuse_address(true), error);
+  if (!error) acceptor_->bind(endpoint, error);
+  if (!error) acceptor_->listen(asio::socket_base::max_listen_connections, error);
+  if (error) {
+    return Status(StatusCode::kIoError,
+                  fmt::format("cannot listen on {}: {}", Endpoint(endpoint), error.message()));
+  }
+  port_ = acceptor_->local_endpoint().port();
+  Accept();
+  cron_timer_ = std::make_unique<asio::steady_timer>(*contexts_[0]);
+  ScheduleCron();
+  for (auto& context : contexts_) {
+    threads_.emplace_back([ctx = context.get()] { ctx->run(); });
+  }
+  spdlog::info("crescentd ready to accept connections on {}:{} ({} I/O threads)",
+               config_->String(OptionId::kBind), port_, threads);
+  return Status::Ok();
+}
+
+void Server::Accept() {
+  asio::io_context& target = *contexts_[next_context_];
+  next_context_ = (next_context_ + 1) % contexts_.size();
+  acceptor_->async_accept(target, [this, &target](const boost::system::error_code& error,
+                                                  asio::ip::tcp::socket socket) {
+    if (shutting_down_) return;
+    if (!error) {
+      stats_.connections_received.fetch_add(1, std::memory_order_relaxed);
+      boost::system::error_code e1, e2;
+      auto remote = socket.remote_endpoint(e1);
+      auto local = socket.local_endpoint(e2);
+      if (client_count() >= static_cast<size_t>(config_->Int(OptionId::kMaxClients))) {
+        stats_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+        static constexpr std::string_view kReply = "-ERR max number of clients reached\r\n";
+        asio::write(socket, asio::buffer(kReply), e1);
+        socket.close(e1);
+      } else if (!e1 && !e2) {
+        auto client = std::make_unique<Client>(NextClientId(), Endpoint(remote), Endpoint(local),
+                                               clock_->NowMs());
+        auto connection = std::make_shared<Connection>(this, &target, std::move(socket),
+                                                       std::move(client));
+        Register(connection);
+        asio::post(target, [connection] { connection->Start(); });
+      }
+    } else if (error == asio::error::operation_aborted) {
+      return;
+    } else {
+      spdlog::warn("accept failed: {}", error.message());
+    }
+    Accept();
+  });
+}
+
+void Server::ScheduleCron() {
+  cron_timer_->expires_after(kCronPeriod);
+  cron_timer_->async_wait([this](const boost::system::error_code& error) {
+    if (error || shutting_down_) return;
+    Cron();
+    ScheduleCron();
+  });
+}
+
+void Server::Cron() {
+  store_->ExpireCycle(kExpireBudgetPerCron);
+  int64_t now = clock_->NowMs();
+  int64_t timeout_s = config_->Int(OptionId::kTimeout);
+  if (timeout_s > 0 && now - last_idle_check_ms_ >= 1000) {
+    last_idle_check_ms_ = now;
+    for (auto& connection : Clients()) {
+      if (now - connection->client().last_interaction_ms() > timeout_s * 1000) {
+        connection->Abort();
+      }
+    }
+  }
+}
+
+size_t Server::client_count() const {
+  std::lock_guard lock(clients_mu_);
+  return clients_.size();
+}
+
+std::vector<std::shared_ptr<Connection>> Server::Clients() const {
+  std::vector<std::shared_ptr<Connection>> out;
+  std::lock_guard lock(clients_mu_);
+  out.reserve(clients_.size());
+  for (const auto& [id, weak] : clients_) {
+    if (auto c = weak.lock()) out.push_back(std::move(c));
+  }
+  std::sort(out.begin(), out.end(),
+            [](const auto& a, const auto& b) { return a->client().id() < b->client().id(); });
+  return out;
+}
+
+std::shared_ptr<Connection> Server::FindClient(uint64_t id) const {
+  std::lock_guard lock(clients_mu_);
+  auto it = clients_.find(id);
+  return it == clients_.end() ? nullptr : it->second.lock();
+}
+
+void Server::Register(const std::shared_ptr<Connection>& connection) {
+  std::lock_guard lock(clients_mu_);
+  clients_.emplace(connection->client().id(), connection);
+}
+
+void Server::Unregister(uint64_t id) {
+  std::lock_guard lock(clients_mu_);
+  clients_.erase(id);
+}
+
+void Server::Shutdown() {
+  asio::post(main_context_, [this] { BeginShutdown(); });
+}
+
+void Server::BeginShutdown() {
+  if (shutting_down_.exchange(true)) return;
+  spdlog::info("shutting down: no new connections; finishing replies in flight");
+  asio::post(*contexts_[0], [this] {
+    boost::system::error_code ignored;
+    acceptor_->close(ignored);
+    cron_timer_->cancel();
+  });
+  for (auto& connection : Clients()) connection->Kill();
+  for (auto& guard : guards_) guard.reset();
+  shutdown_deadline_ = std::make_unique<asio::steady_timer>(main_context_, kShutdownGrace);
+  shutdown_deadline_->async_wait([this](const boost::system::error_code& error) {
+    if (error) return;
+    spdlog::warn("shutdown grace period over: closing the remaining connections");
+    for (auto& context : contexts_) context->stop();
+  });
+}
+
+void Server::Run() {
+  asio::signal_set signals(main_context_, SIGINT, SIGTERM);
+  signals.async_wait([this](const boost::system::error_code& error, int signal) {
+    if (error) return;
+    spdlog::info("received {}", signal == SIGINT ? "SIGINT" : "SIGTERM");
+    BeginShutdown();
+  });
+  // The I/O threads end once every connection has closed; the main context waits for
+  // that (or for the grace period) while still answering signals.
+  std::thread joiner([this] {
+    for (auto& t : threads_) t.join();
+    main_context_.stop();
+  });
+  main_context_.run();
+  joiner.join();
+  threads_.clear();
+  spdlog::info("crescentd stopped");
+}
+
+}  // namespace crescent::server

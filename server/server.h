@@ -1,0 +1,112 @@
+// Server: owns every part of a running node and hands them down; there are no
+// process-wide mutable globals. Start() binds the listener and starts the I/O threads,
+// Run() blocks until SIGTERM / SIGINT (or Shutdown()), then stops accepting, lets each
+// connection finish the replies in flight, and returns.
+//
+// Threads: io-threads threads, each running its own io_context; a connection lives on
+// one of them for its whole life. The accept loop and the cron (active expiry, idle
+// clients) run on thread 0.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "common/clock.h"
+#include "common/status.h"
+#include "config/options.h"
+#include "server/command_table.h"
+#include "server/slowlog.h"
+#include "storage/store.h"
+
+namespace crescent::server {
+
+class Connection;
+
+struct ServerStats {
+  std::atomic<uint64_t> connections_received{0};
+  std::atomic<uint64_t> rejected_connections{0};
+  std::atomic<uint64_t> commands_processed{0};
+  std::atomic<uint64_t> net_input_bytes{0};
+  std::atomic<uint64_t> net_output_bytes{0};
+  std::atomic<uint64_t> total_error_replies{0};
+  std::atomic<uint64_t> unexpected_error_replies{0};
+
+  void CountError(std::string_view code);
+  std::map<std::string, uint64_t> ErrorCounts() const;
+  void ResetErrors();
+
+ private:
+  mutable std::mutex mu_;
+  std::map<std::string, uint64_t, std::less<>> errors_;  // GUARDED_BY(mu_)
+};
+
+class Server {
+ public:
+  Server(config::Config* config, std::unique_ptr<storage::Store> store, const Clock* clock);
+  ~Server();
+
+  Status Start();
+  void Run();
+  void Shutdown();  // any thread
+
+  config::Config& config() { return *config_; }
+  storage::Store& store() { return *store_; }
+  const Clock& clock() const { return *clock_; }
+  const CommandTable& commands() const { return commands_; }
+  ServerStats& stats() { return stats_; }
+  SlowLog& slowlog() { return slowlog_; }
+  uint16_t port() const { return port_; }
+  const std::string& run_id() const { return run_id_; }
+  int64_t start_time_ms() const { return start_time_ms_; }
+  size_t io_threads() const { return contexts_.size(); }
+
+  // Connected clients. Any thread.
+  size_t client_count() const;
+  std::vector<std::shared_ptr<Connection>> Clients() const;
+  std::shared_ptr<Connection> FindClient(uint64_t id) const;
+  void Register(const std::shared_ptr<Connection>& connection);
+  void Unregister(uint64_t id);
+  uint64_t NextClientId() { return next_client_id_.fetch_add(1); }
+
+ private:
+  void Accept();
+  void ScheduleCron();
+  void Cron();
+  void BeginShutdown();
+
+  config::Config* config_;
+  std::unique_ptr<storage::Store> store_;
+  const Clock* clock_;
+  CommandTable commands_;
+  ServerStats stats_;
+  SlowLog slowlog_;
+  std::string run_id_;
+  int64_t start_time_ms_;
+  uint16_t port_ = 0;
+
+  std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
+  std::vector<std::thread> threads_;
+  std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards_;
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
+  std::unique_ptr<boost::asio::steady_timer> cron_timer_;
+  boost::asio::io_context main_context_;  // signals and the shutdown deadline
+  std::unique_ptr<boost::asio::steady_timer> shutdown_deadline_;
+  size_t next_context_ = 0;
+  std::atomic<bool> shutting_down_{false};
+  int64_t last_idle_check_ms_ = 0;
+
+  mutable std::mutex clients_mu_;
+  std::unordered_map<uint64_t, std::weak_ptr<Connection>> clients_;  // GUARDED_BY(clients_mu_)
+  std::atomic<uint64_t> next_client_id_{1};
+};
+
+}  // namespace crescent::server

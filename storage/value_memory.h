@@ -1,0 +1,47 @@
+// How a value occupies its pool allocation (internal to storage/).
+//
+// A small value (< Store::kPinThreshold bytes) is its bytes and nothing else: readers copy
+// it under the shard lock, so it needs no reference count, and 100-byte values pay no
+// header. A large value starts with an 8-byte header holding an atomic reference count
+// (one for the key that owns it, one per pinned reader), so a reply can be written from
+// the pool after the lock is gone; the last reference frees it. An empty value has no
+// allocation at all.
+#pragma once
+
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+
+#include "storage/memory_pool.h"
+#include "storage/store.h"
+
+namespace crescent::storage {
+
+inline constexpr size_t kLargeValueHeader = 8;
+
+inline bool IsLargeValue(size_t size) { return size >= Store::kPinThreshold; }
+
+// Bytes requested from the pool for a value of `size` bytes (0: no allocation).
+inline size_t ValueAllocationBytes(size_t size) {
+  return IsLargeValue(size) ? size + kLargeValueHeader : size;
+}
+
+inline std::atomic<uint32_t>* LargeValueRefs(MemoryPool* pool, uint64_t offset) {
+  return reinterpret_cast<std::atomic<uint32_t>*>(pool->At(offset));
+}
+
+inline char* ValueBytes(MemoryPool* pool, uint64_t offset, size_t size) {
+  return pool->At(offset) + (IsLargeValue(size) ? kLargeValueHeader : 0);
+}
+
+// Drops one reference (the owner's or a reader's); frees the allocation with the last.
+inline void ReleaseValue(MemoryPool* pool, uint64_t offset, size_t size) {
+  if (size == 0) return;
+  if (IsLargeValue(size) &&
+      LargeValueRefs(pool, offset)->fetch_sub(1, std::memory_order_acq_rel) != 1) {
+    return;
+  }
+  pool->Free(offset, ValueAllocationBytes(size));
+}
+
+}  // namespace crescent::storage
