@@ -145,6 +145,17 @@ std::string FormatNumber(double d) {
   return s;
 }
 
+std::string_view AcceptedForms(OptionType type) {
+  switch (type) {
+    case T::kSize:
+      return " (such as 4GB, 512MiB or 1048576)";
+    case T::kDuration:
+      return " (such as 500ms, 10s or 30min)";
+    default:
+      return "";
+  }
+}
+
 }  // namespace
 
 std::span<const OptionSpec> AllOptions() { return kOptions; }
@@ -214,50 +225,46 @@ Config::Config() : texts_(std::size(kOptions)), set_(std::size(kOptions), false)
 
 Status Config::Apply(const OptionSpec& spec, std::string_view value) {
   int index = static_cast<int>(spec.id);
-  auto out_of_range = [&](double v) {
-    return v < spec.min || v > spec.max;
-  };
-  auto range_text = [&]() {
-    switch (spec.type) {
-      case T::kSize:
-        return fmt::format("a size between {} and {} bytes", spec.min, spec.max);
-      case T::kDuration:
-        return fmt::format("a duration between {} and {}", FormatDuration(spec.min),
-                           FormatDuration(spec.max));
-      default:
-        return fmt::format("a number between {} and {}", FormatNumber(spec.min),
-                           FormatNumber(spec.max));
+  auto out_of_range = [&](double v) { return v < spec.min || v > spec.max; };
+  // Redis's CONFIG SET wording; Set() adds which option and value it was about.
+  auto bad = [](std::string why) { return Status(StatusCode::kInvalidArgument, std::move(why)); };
+  auto range = [&]() {
+    if (spec.type == T::kDuration) {
+      return bad(fmt::format("argument must be between {} and {} inclusive",
+                             FormatDuration(static_cast<int64_t>(spec.min)),
+                             FormatDuration(static_cast<int64_t>(spec.max))));
     }
-  };
-  auto bad = [&](std::string_view why) {
-    return Status(StatusCode::kInvalidArgument,
-                  fmt::format("invalid value '{}' for '{}': {}", value, spec.name, why));
+    return bad(fmt::format("argument must be between {} and {} inclusive",
+                           FormatNumber(spec.min), FormatNumber(spec.max)));
   };
   std::string text(value);
   switch (spec.type) {
     case T::kString:
+      numbers_[index].store(static_cast<int64_t>(value.size()));
       break;
     case T::kInt: {
       int64_t v;
       auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-      if (ec != std::errc() || ptr != value.data() + value.size()) return bad("expected " + range_text());
-      if (out_of_range(static_cast<double>(v))) return bad("expected " + range_text());
+      if (ec != std::errc() || ptr != value.data() + value.size()) {
+        return bad("argument couldn't be parsed into an integer");
+      }
+      if (out_of_range(static_cast<double>(v))) return range();
       numbers_[index].store(v);
       text = std::to_string(v);
       break;
     }
     case T::kSize: {
       auto v = ParseSize(value);
-      if (!v.ok()) return bad(v.status().message());
-      if (out_of_range(static_cast<double>(*v))) return bad("expected " + range_text());
+      if (!v.ok()) return bad("argument must be a memory value");
+      if (out_of_range(static_cast<double>(*v))) return range();
       numbers_[index].store(*v);
       text = std::to_string(*v);
       break;
     }
     case T::kDuration: {
       auto v = ParseDurationMs(value);
-      if (!v.ok()) return bad(v.status().message());
-      if (out_of_range(static_cast<double>(*v))) return bad("expected " + range_text());
+      if (!v.ok()) return bad("argument must be a duration");
+      if (out_of_range(static_cast<double>(*v))) return range();
       numbers_[index].store(*v);
       text = FormatDuration(*v);
       break;
@@ -265,24 +272,30 @@ Status Config::Apply(const OptionSpec& spec, std::string_view value) {
     case T::kDouble: {
       double v;
       auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), v);
-      if (ec != std::errc() || ptr != value.data() + value.size() || std::isnan(v) ||
-          out_of_range(v)) {
-        return bad("expected " + range_text());
+      if (ec != std::errc() || ptr != value.data() + value.size() || std::isnan(v)) {
+        return bad("argument couldn't be parsed into a number");
       }
+      if (out_of_range(v)) return range();
       doubles_[index].store(v);
       text = FormatNumber(v);
       break;
     }
     case T::kBool: {
       auto v = ParseBool(value);
-      if (!v.ok()) return bad(v.status().message());
+      if (!v.ok()) return bad("argument must be 'yes' or 'no'");
       numbers_[index].store(*v ? 1 : 0);
       text = *v ? "yes" : "no";
       break;
     }
     case T::kEnum: {
       int v = EnumIndex(spec.choices, value);
-      if (v < 0) return bad(fmt::format("expected one of {}", spec.choices));
+      if (v < 0) {
+        std::string list(spec.choices);
+        for (size_t p = list.find('|'); p != std::string::npos; p = list.find('|', p)) {
+          list.replace(p, 1, ", ");
+        }
+        return bad("argument(s) must be one of the following: " + list);
+      }
       numbers_[index].store(v);
       text = std::string(EnumAt(spec.choices, v));
       break;
@@ -299,10 +312,13 @@ Status Config::Set(std::string_view name, std::string_view value) {
     return Status(StatusCode::kInvalidArgument, fmt::format("unknown option '{}'", name));
   }
   Status s = Apply(*spec, value);
-  if (s.ok()) {
-    std::unique_lock lock(mu_);
-    set_[static_cast<int>(spec->id)] = true;
+  if (!s.ok()) {
+    return Status(StatusCode::kInvalidArgument,
+                  fmt::format("invalid value '{}' for '{}': {}{}", value, spec->name, s.message(),
+                              AcceptedForms(spec->type)));
   }
+  std::unique_lock lock(mu_);
+  set_[static_cast<int>(spec->id)] = true;
   return s;
 }
 
@@ -321,7 +337,8 @@ Status Config::SetAtRuntime(std::span<const std::pair<std::string, std::string>>
     Status s = scratch.Apply(*spec, value);
     if (!s.ok()) {
       return Status(StatusCode::kInvalidArgument,
-                    fmt::format("CONFIG SET failed (possibly related to argument '{}') - {}", spec->name, s.message()));
+                    fmt::format("CONFIG SET failed (possibly related to argument '{}') - {}",
+                                spec->name, s.message()));
     }
   }
   for (const auto& [name, value] : pairs) {

@@ -65,7 +65,8 @@ class Config {
   // Sets several at once, all or nothing, refusing options not mutable at run time.
   Status SetAtRuntime(std::span<const std::pair<std::string, std::string>> pairs);
 
-  // int, size (bytes), duration (ms), bool (0/1) and enum (index in choices).
+  // int, size (bytes), duration (ms), bool (0/1) and enum (index in choices); for a
+  // string, its length (so "is a password set?" costs no lock on the request path).
   int64_t Int(OptionId id) const {
     return numbers_[static_cast<int>(id)].load(std::memory_order_relaxed);
   }

@@ -60,6 +60,7 @@ void ReplyBuffer::AppendExternal(std::string_view bytes, std::shared_ptr<const v
   chunk.keepalive = std::move(keepalive);
   chunks_.push_back(std::move(chunk));
   size_ += bytes.size();
+  external_size_ += bytes.size();
 }
 
 void ReplyBuffer::Peek(std::vector<Piece>* out, size_t max_pieces) const {
@@ -89,9 +90,11 @@ void ReplyBuffer::Consume(size_t n) {
     const size_t left = c.bytes().size() - c.offset;
     if (n < left) {
       c.offset += n;
+      if (c.keepalive) external_size_ -= n;
       break;
     }
     n -= left;
+    if (c.keepalive) external_size_ -= left;
     Release(c);
     ++head_;
   }
@@ -109,6 +112,7 @@ void ReplyBuffer::Clear() {
   chunks_.clear();
   head_ = 0;
   size_ = 0;
+  external_size_ = 0;
 }
 
 }  // namespace crescent::protocol

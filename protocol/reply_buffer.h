@@ -38,6 +38,9 @@ class ReplyBuffer {
 
   size_t size() const { return size_; }  // bytes not yet consumed
   bool empty() const { return size_ == 0; }
+  // Unconsumed bytes this buffer holds copies of (external bytes excluded): what a
+  // client that stops reading costs in memory.
+  size_t owned_size() const { return size_ - external_size_; }
 
   // Replaces *out with up to `max_pieces` non-empty pieces from the front, for writev /
   // asio::async_write.
@@ -70,6 +73,7 @@ class ReplyBuffer {
   std::vector<Chunk> chunks_;  // front is chunks_[head_]
   size_t head_ = 0;
   size_t size_ = 0;
+  size_t external_size_ = 0;  // unconsumed bytes of external chunks
   std::string spare_;  // an emptied owned buffer kept to avoid a malloc per reply batch
 };
 

@@ -246,6 +246,10 @@ ParseStatus RequestParser::ParseMultibulk(const char* data, size_t n, size_t* co
         (count > 0 && static_cast<uint64_t>(count) > limits_.max_multibulk_len)) {
       return Fail(kInvalidMultibulkLen);
     }
+    if (limits_.unauthenticated && count > 0 &&
+        static_cast<uint64_t>(count) > limits_.unauthenticated_max_multibulk_len) {
+      return Fail("ERR Protocol error: unauthenticated multibulk length");
+    }
     pos_ = cr + 2;
     scan_ = pos_;
     if (count <= 0) {  // `*0`, `*-1`: an empty request, consumed and skipped
@@ -278,6 +282,10 @@ ParseStatus RequestParser::ParseMultibulk(const char* data, size_t n, size_t* co
       if (!ParseLongLong(data + pos_ + 1, cr - pos_ - 1, &len) || len < 0 ||
           static_cast<uint64_t>(len) > limits_.max_bulk_len) {
         return Fail(kInvalidBulkLen);
+      }
+      if (limits_.unauthenticated &&
+          static_cast<uint64_t>(len) > limits_.unauthenticated_max_bulk_len) {
+        return Fail("ERR Protocol error: unauthenticated bulk length");
       }
       bulk_len_ = len;
       pos_ = cr + 2;

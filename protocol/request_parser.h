@@ -42,6 +42,12 @@ struct ParserLimits {
   uint64_t max_bulk_len = 512ull * 1024 * 1024;  // proto-max-bulk-len
   uint64_t max_multibulk_len = 1024ull * 1024 * 1024;  // Redis: INT_MAX
   size_t max_inline_len = 64 * 1024;              // Redis: PROTO_INLINE_MAX_SIZE
+  // A client that has not authenticated yet (while a password is required) may only
+  // send small requests, as Redis allows, so that it cannot make the server buffer
+  // much before it has proved who it is.
+  bool unauthenticated = false;
+  uint64_t unauthenticated_max_multibulk_len = 10;
+  uint64_t unauthenticated_max_bulk_len = 16384;
 };
 
 enum class ParseStatus { kOk, kNeedMore, kError };

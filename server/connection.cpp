@@ -23,9 +23,6 @@ Connection::Connection(Server* server, asio::io_context* context, asio::ip::tcp:
                        std::unique_ptr<Client> client)
     : server_(server), context_(context), socket_(std::move(socket)), client_(std::move(client)),
       input_(kInitialInput) {
-  protocol::ParserLimits limits;
-  limits.max_bulk_len = static_cast<uint64_t>(server_->config().Int(OptionId::kProtoMaxBulkLen));
-  parser_.set_limits(limits);
   boost::system::error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
 }
@@ -100,6 +97,11 @@ void Connection::ProcessInput() {
   if (closed_) return;
   size_t executed = 0;
   while (executed < kBatchBudget && !client_->close_after_reply) {
+    // Limits are read per request: CONFIG SET and AUTH change them mid-pipeline.
+    protocol::ParserLimits limits;
+    limits.max_bulk_len = static_cast<uint64_t>(server_->config().Int(OptionId::kProtoMaxBulkLen));
+    limits.unauthenticated = AuthRequired(*server_, *client_);
+    parser_.set_limits(limits);
     size_t consumed = 0;
     auto status = parser_.Parse(
         std::span<const char>(input_.data() + input_begin_, input_end_ - input_begin_), &consumed);

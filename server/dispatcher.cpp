@@ -18,8 +18,7 @@ void CommandContext::Error(std::string_view text) {
 void CommandContext::Error(const Status& status) { Error(errors::ErrorText(status)); }
 
 bool AuthRequired(Server& server, const Client& client) {
-  return !client.authenticated &&
-         !server.config().String(config::OptionId::kRequirePass).empty();
+  return !client.authenticated && server.config().Int(config::OptionId::kRequirePass) > 0;
 }
 
 namespace {

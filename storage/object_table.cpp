@@ -442,7 +442,17 @@ size_t ObjectTable::ExpireCycle(size_t budget) {
   return removed;
 }
 
+void ObjectTable::ResetStats() {
+  for (Shard& shard : shards_) {
+    std::lock_guard lock(shard.mu);
+    shard.hits = 0;
+    shard.misses = 0;
+    shard.expired = 0;
+  }
+}
+
 void ObjectTable::AddStats(StoreStats* stats) const {
+  stats->metadata_bytes += sizeof(ObjectTable);
   for (const Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
     stats->keys += shard.count;

@@ -51,6 +51,7 @@ class ObjectTable {
   void Clear();
   size_t ExpireCycle(size_t budget);
   void AddStats(StoreStats* stats) const;
+  void ResetStats();
 
  private:
   struct Node {

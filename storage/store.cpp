@@ -79,6 +79,8 @@ size_t Store::Size() const { return table_->Size(); }
 void Store::Clear() { table_->Clear(); }
 size_t Store::ExpireCycle(size_t budget) { return table_->ExpireCycle(budget); }
 
+void Store::ResetStats() { table_->ResetStats(); }
+
 StoreStats Store::GetStats() const {
   StoreStats stats;
   table_->AddStats(&stats);

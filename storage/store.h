@@ -166,6 +166,8 @@ class Store {
   size_t ExpireCycle(size_t budget);
 
   StoreStats GetStats() const;
+  // Zeroes the counters (hits, misses, expired keys): CONFIG RESETSTAT.
+  void ResetStats();
 
  private:
   Store(const Clock* clock, std::unique_ptr<MemoryPool> pool);

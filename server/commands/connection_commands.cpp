@@ -89,7 +89,7 @@ void Hello(CommandContext& ctx) {
   if (AuthRequired(ctx.server, ctx.client)) {
     return ctx.Error(
         "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-        "HELLO <proto> AUTH <user> <pass> option can be used to authenticate the client and "
+        "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
         "select the RESP protocol version at the same time");
   }
   if (name) {

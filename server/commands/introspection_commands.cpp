@@ -1,5 +1,6 @@
 // COMMAND and its subcommands (COUNT, INFO, DOCS, LIST), answered from the command table.
 #include "server/command.h"
+#include "server/command_docs.h"
 #include "server/command_table.h"
 #include "server/commands/parse.h"
 #include "server/errors.h"
@@ -90,16 +91,52 @@ void WriteInfo(protocol::ReplyWriter& reply, const CommandEntry& entry) {
   for (auto* sub : subs) WriteInfo(reply, *sub);
 }
 
+std::string ToUpper(std::string_view s) {
+  std::string out(s);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
 void WriteDocs(protocol::ReplyWriter& reply, const CommandEntry& entry) {
   const CommandSpec& spec = *entry.spec;
+  const CommandDoc* doc = FindCommandDoc(entry.full_name);
   bool has_subs = !entry.subcommands.empty();
-  reply.Map(has_subs ? 4 : 3);
+  bool has_args = doc != nullptr && !doc->arguments.empty();
+  reply.Map(3 + (doc ? 1 : 0) + (has_args ? 1 : 0) + (has_subs ? 1 : 0));
   reply.Bulk("summary");
   reply.Bulk(spec.summary);
   reply.Bulk("since");
   reply.Bulk(spec.since);
   reply.Bulk("group");
   reply.Bulk(spec.group);
+  if (doc) {
+    reply.Bulk("complexity");
+    reply.Bulk(doc->complexity);
+  }
+  if (has_args) {
+    reply.Bulk("arguments");
+    reply.Array(doc->arguments.size());
+    for (const ArgumentDoc& arg : doc->arguments) {
+      std::vector<std::string_view> flags;
+      if (arg.optional) flags.push_back("optional");
+      if (arg.multiple) flags.push_back("multiple");
+      bool token = arg.type == "pure-token";
+      reply.Map(2 + (flags.empty() ? 0 : 1) + (token ? 1 : 0));
+      reply.Bulk("name");
+      reply.Bulk(arg.name);
+      reply.Bulk("type");
+      reply.Bulk(arg.type);
+      if (token) {
+        reply.Bulk("token");
+        reply.Bulk(ToUpper(arg.name));
+      }
+      if (!flags.empty()) {
+        reply.Bulk("flags");
+        reply.Array(flags.size());
+        for (auto f : flags) reply.SimpleString(f);
+      }
+    }
+  }
   if (has_subs) {
     reply.Bulk("subcommands");
     reply.Map(entry.subcommands.size());

@@ -93,6 +93,7 @@ void ConfigSet(CommandContext& ctx) {
 
 void ConfigResetStat(CommandContext& ctx) {
   ctx.server.stats().ResetErrors();
+  ctx.store.ResetStats();
   ctx.server.stats().commands_processed = 0;
   ctx.server.stats().connections_received = 0;
   ctx.server.stats().rejected_connections = 0;

@@ -417,7 +417,7 @@ const CommandSpec kCommands[] = {
     {"append", 3, kW, 1, 1, 1, Append, "string", "Appends a string to the value of a key. Creates the key if it doesn't exist.", "2.0.0"},
     {"decr", 2, kW | kCmdFast, 1, 1, 1, Decr, "string", "Decrements the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "1.0.0"},
     {"decrby", 3, kW | kCmdFast, 1, 1, 1, DecrByCommand, "string", "Decrements a number from the integer value of a key. Uses 0 as initial value if the key doesn't exist.", "1.0.0"},
-    {"get", 2, kR | kCmdFast, 1, 1, 1, Get, "string", "Returns the string value of a key.", "1.0.0"},
+    {"get", 2, kR | kCmdFast, 1, 1, 1, Get, "string", "Get the value of a key", "1.0.0"},
     {"getdel", 2, kCmdWrite | kCmdFast, 1, 1, 1, GetDel, "string", "Returns the string value of a key after deleting the key.", "6.2.0"},
     {"getex", -2, kCmdWrite | kCmdFast, 1, 1, 1, GetEx, "string", "Returns the string value of a key after setting its expiration time.", "6.2.0"},
     {"getrange", 4, kR, 1, 1, 1, GetRange, "string", "Returns a substring of the string stored at a key.", "2.4.0"},

@@ -336,6 +336,7 @@ def test_client_kill_by_id(server, raw):
 
 def test_client_kill_by_addr(server, raw):
     victim = server.raw()
+    assert victim.cmd("PING") == "PONG"   # the server has surely accepted the connection
     host, port = victim.sock.getsockname()
     assert raw.cmd("CLIENT", "KILL", "ADDR", f"{host}:{port}") == 1
     assert victim.is_closed(timeout=5)
@@ -345,6 +346,7 @@ def test_client_kill_by_addr(server, raw):
 
 def test_client_kill_old_form(server, raw):
     victim = server.raw()
+    assert victim.cmd("PING") == "PONG"   # the server has surely accepted the connection
     host, port = victim.sock.getsockname()
     assert raw.cmd("CLIENT", "KILL", f"{host}:{port}") == Status("OK")
     assert victim.is_closed(timeout=5)

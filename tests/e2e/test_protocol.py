@@ -223,15 +223,15 @@ def test_proto_max_bulk_len_option(fresh_server):
 def test_unauthenticated_request_limits(fresh_server):
     """Before AUTH, big requests are refused so that strangers cannot make the server allocate."""
     s = fresh_server(["--requirepass", "secret"], password="secret")
-    with s.raw() as c:
+    with s.raw(timeout=3) as c:
         c.send(b"*11\r\n")
         assert c.read_reply() == Error("ERR Protocol error: unauthenticated multibulk length")
         assert c.is_closed(timeout=5)
-    with s.raw() as c:
+    with s.raw(timeout=3) as c:
         c.send(b"*1\r\n$16385\r\n")
         assert c.read_reply() == Error("ERR Protocol error: unauthenticated bulk length")
         assert c.is_closed(timeout=5)
-    with s.raw() as c:
+    with s.raw(timeout=3) as c:
         assert c.cmd("AUTH", "secret") == "OK"
         assert c.cmd("MSET", *[f"k{i}" for i in range(20)]) == "OK"
         assert c.cmd("SET", "big", "x" * 100000) == "OK"

@@ -205,7 +205,8 @@ def test_command_docs_get(raw):
     assert isinstance(reply, list) and len(reply) == 2
     assert reply[0] == b"get"
     doc = dict(zip(reply[1][::2], reply[1][1::2]))
-    assert doc[b"summary"] == b"Get the value of a key"
+    # 7.0 says "Get the value of a key", 7.2 "Returns the string value of a key."
+    assert b"value of a key" in doc[b"summary"]
     assert doc[b"group"] == b"string"
     assert doc[b"since"] == b"1.0.0"
     assert doc[b"complexity"] == b"O(1)"
@@ -307,9 +308,19 @@ def test_config_set_bad_values(raw):
     assert raw.cmd("CONFIG", "SET", "timeout", "abc") == Error(
         "ERR CONFIG SET failed (possibly related to argument 'timeout') - "
         "argument couldn't be parsed into an integer")
-    assert raw.cmd("CONFIG", "SET", "maxmemory", "abc") == Error(
-        "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - "
+    assert raw.cmd("CONFIG", "SET", "proto-max-bulk-len", "abc") == Error(
+        "ERR CONFIG SET failed (possibly related to argument 'proto-max-bulk-len') - "
         "argument must be a memory value")
+    assert raw.cmd("CONFIG", "GET", "proto-max-bulk-len") == [b"proto-max-bulk-len", b"536870912"]
+
+
+@pytest.mark.crescent_only
+def test_config_set_maxmemory_is_fixed(raw):
+    # A segment's size is fixed when it is mapped (one region, registered once with the
+    # transport); capacity grows by mounting segments, not by CONFIG SET.
+    assert raw.cmd("CONFIG", "SET", "maxmemory", "1gb") == Error(
+        "ERR CONFIG SET failed (possibly related to argument 'maxmemory') - "
+        "can't set immutable config")
     assert raw.cmd("CONFIG", "GET", "maxmemory") == [b"maxmemory", b"268435456"]
 
 

@@ -287,3 +287,21 @@ TEST_CASE("partial consumes across many chunks keep the byte stream intact") {
 
 }  // namespace
 }  // namespace crescent::protocol
+
+TEST_CASE("owned_size counts copies only, and follows Consume") {
+  crescent::protocol::ReplyBuffer buffer;
+  buffer.Append("abc");
+  auto keepalive = std::make_shared<int>(1);
+  std::string external(100, 'e');
+  buffer.AppendExternal(external, keepalive);
+  buffer.Append("de");
+  CHECK(buffer.size() == 105);
+  CHECK(buffer.owned_size() == 5);
+  buffer.Consume(3 + 40);
+  CHECK(buffer.owned_size() == 2);
+  buffer.Consume(60);
+  CHECK(buffer.owned_size() == 2);
+  CHECK(buffer.size() == 2);
+  buffer.Clear();
+  CHECK(buffer.owned_size() == 0);
+}

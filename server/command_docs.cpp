@@ -1,0 +1,122 @@
+#include "server/command_docs.h"
+
+#include <map>
+#include <string>
+
+namespace crescent::server {
+
+namespace {
+
+// "name:type" tokens; a trailing '?' marks an optional argument, '*' a repeated one.
+std::vector<ArgumentDoc> Parse(std::string_view spec) {
+  std::vector<ArgumentDoc> out;
+  while (!spec.empty()) {
+    size_t end = spec.find(' ');
+    std::string_view token = spec.substr(0, end);
+    spec = end == std::string_view::npos ? std::string_view() : spec.substr(end + 1);
+    ArgumentDoc doc;
+    while (!token.empty() && (token.back() == '?' || token.back() == '*')) {
+      (token.back() == '?' ? doc.optional : doc.multiple) = true;
+      token.remove_suffix(1);
+    }
+    size_t colon = token.find(':');
+    doc.name = token.substr(0, colon);
+    doc.type = token.substr(colon + 1);
+    out.push_back(doc);
+  }
+  return out;
+}
+
+struct Entry {
+  std::string_view name;
+  std::string_view complexity;
+  std::string_view arguments;
+};
+
+constexpr Entry kDocs[] = {
+    {"append", "O(1)", "key:key value:string"},
+    {"auth", "O(N) where N is the number of passwords defined for the user", "username:string? password:string"},
+    {"client|getname", "O(1)", ""},
+    {"client|id", "O(1)", ""},
+    {"client|info", "O(1)", ""},
+    {"client|kill", "O(N) where N is the number of client connections", "filter:string*"},
+    {"client|list", "O(N) where N is the number of client connections", "client-type:string? client-id:integer?*"},
+    {"client|setinfo", "O(1)", "attr:string"},
+    {"client|setname", "O(1)", "connection-name:string"},
+    {"command", "O(N) where N is the total number of Redis commands", ""},
+    {"command|count", "O(1)", ""},
+    {"command|docs", "O(N) where N is the number of commands to look up", "command-name:string?*"},
+    {"command|info", "O(N) where N is the number of commands to look up", "command-name:string?*"},
+    {"command|list", "O(N) where N is the total number of Redis commands", ""},
+    {"config|get", "O(N) when N is the number of configuration parameters provided", "parameter:string*"},
+    {"config|resetstat", "O(1)", ""},
+    {"config|rewrite", "O(1)", ""},
+    {"config|set", "O(N) when N is the number of configuration parameters provided", "data:string*"},
+    {"dbsize", "O(1)", ""},
+    {"decr", "O(1)", "key:key"},
+    {"decrby", "O(1)", "key:key decrement:integer"},
+    {"del", "O(N) where N is the number of keys that will be removed", "key:key*"},
+    {"echo", "O(1)", "message:string"},
+    {"exists", "O(N) where N is the number of keys to check", "key:key*"},
+    {"expire", "O(1)", "key:key seconds:integer condition:string?"},
+    {"expireat", "O(1)", "key:key unix-time-seconds:unix-time condition:string?"},
+    {"expiretime", "O(1)", "key:key"},
+    {"flushall", "O(N) where N is the total number of keys in all databases", "flush-type:string?"},
+    {"flushdb", "O(N) where N is the number of keys in the selected database", "flush-type:string?"},
+    {"get", "O(1)", "key:key"},
+    {"getdel", "O(1)", "key:key"},
+    {"getex", "O(1)", "key:key expiration:string?"},
+    {"getrange", "O(N) where N is the length of the returned string", "key:key start:integer end:integer"},
+    {"getset", "O(1)", "key:key value:string"},
+    {"hello", "O(1)", "arguments:string?"},
+    {"incr", "O(1)", "key:key"},
+    {"incrby", "O(1)", "key:key increment:integer"},
+    {"incrbyfloat", "O(1)", "key:key increment:double"},
+    {"info", "O(1)", "section:string?*"},
+    {"keys", "O(N) with N being the number of keys in the database", "pattern:pattern"},
+    {"memory|usage", "O(N) where N is the number of samples", "key:key count:integer?"},
+    {"mget", "O(N) where N is the number of keys to retrieve", "key:key*"},
+    {"mset", "O(N) where N is the number of keys to set", "data:string*"},
+    {"msetnx", "O(N) where N is the number of keys to set", "data:string*"},
+    {"persist", "O(1)", "key:key"},
+    {"pexpire", "O(1)", "key:key milliseconds:integer condition:string?"},
+    {"pexpireat", "O(1)", "key:key unix-time-milliseconds:unix-time condition:string?"},
+    {"pexpiretime", "O(1)", "key:key"},
+    {"ping", "O(1)", "message:string?"},
+    {"psetex", "O(1)", "key:key milliseconds:integer value:string"},
+    {"pttl", "O(1)", "key:key"},
+    {"quit", "O(1)", ""},
+    {"randomkey", "O(1)", ""},
+    {"rename", "O(1)", "key:key newkey:key"},
+    {"renamenx", "O(1)", "key:key newkey:key"},
+    {"scan", "O(1) for every call. O(N) for a complete iteration", "cursor:integer pattern:pattern? count:integer? type:string?"},
+    {"select", "O(1)", "index:integer"},
+    {"set", "O(1)", "key:key value:string condition:string? get:pure-token? expiration:string?"},
+    {"setex", "O(1)", "key:key seconds:integer value:string"},
+    {"setnx", "O(1)", "key:key value:string"},
+    {"setrange", "O(1), not counting the time taken to copy the new string in place", "key:key offset:integer value:string"},
+    {"slowlog|get", "O(N) where N is the number of entries returned", "count:integer?"},
+    {"slowlog|len", "O(1)", ""},
+    {"slowlog|reset", "O(N) where N is the number of entries in the slowlog", ""},
+    {"strlen", "O(1)", "key:key"},
+    {"substr", "O(N) where N is the length of the returned string", "key:key start:integer end:integer"},
+    {"time", "O(1)", ""},
+    {"touch", "O(N) where N is the number of keys that will be touched", "key:key*"},
+    {"ttl", "O(1)", "key:key"},
+    {"type", "O(1)", "key:key"},
+    {"unlink", "O(1) for each key removed regardless of its size", "key:key*"},
+};
+
+}  // namespace
+
+const CommandDoc* FindCommandDoc(std::string_view full_name) {
+  static const std::map<std::string_view, CommandDoc, std::less<>> docs = [] {
+    std::map<std::string_view, CommandDoc, std::less<>> m;
+    for (const Entry& e : kDocs) m.emplace(e.name, CommandDoc{e.complexity, Parse(e.arguments)});
+    return m;
+  }();
+  auto it = docs.find(full_name);
+  return it == docs.end() ? nullptr : &it->second;
+}
+
+}  // namespace crescent::server
