@@ -36,6 +36,28 @@ void Connection::Kill() {
   });
 }
 
+void Connection::Drain() {
+  asio::post(*context_, [self = shared_from_this()] {
+    self->draining_ = true;
+    if (!self->processing_scheduled_) self->FinishDrainIfDone();
+  });
+}
+
+bool Connection::FinishDrainIfDone() {
+  if (!draining_ || closed_) return false;
+  boost::system::error_code error;
+  size_t pending_in_socket = socket_.available(error);
+  if (!error && pending_in_socket > 0) return false;
+  // Only an incomplete request (or nothing) is left: it will never complete now.
+  size_t consumed = 0;
+  auto status = parser_.Parse(
+      std::span<const char>(input_.data() + input_begin_, input_end_ - input_begin_), &consumed);
+  if (status == protocol::ParseStatus::kOk) return false;
+  client_->close_after_reply = true;
+  if (!writing_) Close();
+  return true;
+}
+
 void Connection::Abort() {
   asio::post(*context_, [self = shared_from_this()] { self->Close(); });
 }
@@ -127,7 +149,10 @@ void Connection::ProcessInput() {
     Close();
     return;
   }
-  if (input_end_ - input_begin_ > static_cast<size_t>(server_->config().Int(OptionId::kClientQueryBufferLimit))) {
+  // As Redis: a request whose single bulk is larger than the limit is allowed (bulks are
+  // bounded by proto-max-bulk-len); the limit catches a pile of unparsed input.
+  size_t query_limit = static_cast<size_t>(server_->config().Int(OptionId::kClientQueryBufferLimit));
+  if (input_end_ - input_begin_ > query_limit && parser_.bytes_needed() <= query_limit) {
     spdlog::warn("client id={} addr={} closed: query buffer limit reached", client_->id(),
                  client_->addr());
     Close();
@@ -144,6 +169,7 @@ void Connection::ProcessInput() {
     asio::post(*context_, [self = shared_from_this()] { self->ProcessInput(); });
     return;
   }
+  if (FinishDrainIfDone()) return;
   Read();
 }
 

@@ -35,6 +35,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Start();
   // Closes the connection after the replies already produced are written (any thread).
   void Kill();
+  // Shutdown: answers every request the client has already sent (what is buffered and
+  // what the socket holds), stops reading after that, flushes and closes (any thread).
+  void Drain();
   // Closes it now, dropping unwritten replies (any thread).
   void Abort();
   Client& client() { return *client_; }
@@ -48,6 +51,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnWrite(const boost::system::error_code& error, size_t bytes);
   void Close();
   void PrepareReadSpace();
+  // Draining and nothing left to answer: close once the replies are written.
+  bool FinishDrainIfDone();
 
   Server* server_;
   boost::asio::io_context* context_;
@@ -63,6 +68,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool writing_ = false;
   bool processing_scheduled_ = false;
   bool closed_ = false;
+  bool draining_ = false;
   std::atomic<size_t> query_buffer_bytes_{0};   // for CLIENT LIST from other threads
   std::atomic<size_t> output_buffer_bytes_{0};
   std::vector<protocol::ReplyBuffer::Piece> pieces_;

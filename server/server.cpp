@@ -200,7 +200,7 @@ void Server::BeginShutdown() {
     acceptor_->close(ignored);
     cron_timer_->cancel();
   });
-  for (auto& connection : Clients()) connection->Kill();
+  for (auto& connection : Clients()) connection->Drain();
   for (auto& guard : guards_) guard.reset();
   shutdown_deadline_ = std::make_unique<asio::steady_timer>(main_context_, kShutdownGrace);
   shutdown_deadline_->async_wait([this](const boost::system::error_code& error) {

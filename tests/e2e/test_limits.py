@@ -1,0 +1,111 @@
+"""Limits that protect the server from one client, and graceful shutdown.
+
+Each test runs its own server, so a limit set here cannot leak into other tests."""
+
+import os
+import signal
+import socket
+import time
+
+import pytest
+
+from respclient import Error, RawClient, encode_command, wait_until
+
+
+def connected_clients(client):
+    return int(client.info("clients")["connected_clients"])
+
+
+def test_client_that_stops_reading_is_disconnected(fresh_server, target):
+    # 10 KiB values are copied into replies; 4,000 unread GETs make ~40 MiB of output.
+    limit_args = (["--client-output-buffer-limit", "1mb"] if target == "crescent"
+                  else ["--client-output-buffer-limit", "normal 1mb 0 0"])
+    s = fresh_server(limit_args)
+    r = s.client()
+    r.set("v", b"x" * 10240)
+    slow = socket.create_connection((s.host, s.port))
+    slow.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    slow.sendall(encode_command("GET", "v") * 4000)
+    # The server drops the slow client instead of holding its replies...
+    assert wait_until(lambda: connected_clients(r) == 1, timeout=10)
+    # ...and keeps serving everyone else.
+    assert r.ping()
+    assert r.get("v") == b"x" * 10240
+    slow.close()
+
+
+@pytest.mark.crescent_only
+def test_query_buffer_limit_disconnects_but_allows_one_large_bulk(fresh_server):
+    s = fresh_server(["--client-query-buffer-limit", "1mb"])
+    r = s.client()
+    big = b"y" * (3 << 20)
+    assert r.set("big", big)           # one 3 MiB argument is fine
+    assert r.get("big") == big
+    flood = RawClient(s.host, s.port)
+    # 2 MiB of commands that never complete: an unterminated inline... no: a multibulk
+    # announcing many small bulks, sent without the end, piles up unparsed input.
+    flood.send(b"*2000000\r\n" + b"$1\r\na\r\n" * (300 * 1024))
+    assert flood.is_closed(timeout=10)
+    assert r.ping()
+
+
+def test_idle_clients_are_closed_after_timeout(fresh_server):
+    s = fresh_server(["--timeout", "1"])
+    idle = RawClient(s.host, s.port)
+    assert idle.cmd("PING") == "PONG"
+    assert idle.is_closed(timeout=10)
+    active = s.client()
+    for _ in range(3):
+        assert active.ping()
+        time.sleep(0.5)
+
+
+def test_maxclients_rejects_with_redis_text(fresh_server):
+    s = fresh_server(["--maxclients", "2"])
+    a = RawClient(s.host, s.port)
+    b = RawClient(s.host, s.port)
+    assert a.cmd("PING") == "PONG" and b.cmd("PING") == "PONG"
+    c = RawClient(s.host, s.port)
+    assert c.read_reply() == Error("ERR max number of clients reached")
+    assert c.is_closed(timeout=5)
+    a.close()
+    assert wait_until(lambda: _can_ping(s), timeout=5)
+
+
+def _can_ping(s):
+    try:
+        with RawClient(s.host, s.port, timeout=2) as c:
+            return c.cmd("PING") == "PONG"
+    except Exception:
+        return False
+
+
+def test_sigterm_stops_accepting_and_exits_cleanly(fresh_server):
+    s = fresh_server()
+    r = s.client()
+    r.set("k", "v")
+    idle = RawClient(s.host, s.port)
+    assert idle.cmd("PING") == "PONG"
+    busy = RawClient(s.host, s.port)
+    busy.send(encode_command("GET", "k") * 5000)
+    s.proc.send_signal(signal.SIGTERM)
+    # The pipeline already received is answered completely before the connection closes.
+    replies = busy.read_replies(5000)
+    assert replies == [b"v"] * 5000
+    assert busy.is_closed(timeout=10)
+    assert idle.is_closed(timeout=10)
+    assert s.proc.wait(timeout=10) == 0
+    with pytest.raises(OSError):
+        socket.create_connection((s.host, s.port), timeout=1)
+
+
+def test_one_pipelining_client_does_not_starve_another(server, r):
+    flood = RawClient(server.host, server.port)
+    flood.send(encode_command("INCR", "counter") * 200_000)
+    other = RawClient(server.host, server.port)
+    # Answered while the flood is still being worked through.
+    for _ in range(20):
+        assert other.cmd("PING") == "PONG"
+    replies = flood.read_replies(200_000)
+    assert replies[-1] == 200_000
+    assert r.get("counter") == b"200000"
