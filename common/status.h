@@ -28,6 +28,9 @@ enum class StatusCode : unsigned char {
   kTooLarge,          // result would exceed proto-max-bulk-len
   kIoError,           // disk tier failed
   kCorruption,        // checksum mismatch
+  kBusy,              // a bounded queue is full, or the object is being written
+  kSegmentNotFound,   // SEGMENT_NOT_FOUND
+  kSegmentExists,     // SEGMENT_ALREADY_EXISTS
   kInternal,
 };
 

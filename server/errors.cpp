@@ -41,14 +41,20 @@ std::string InvalidExpireTime(std::string_view command) {
   return fmt::format("ERR invalid expire time in '{}' command", command);
 }
 
-std::string ErrorText(const Status& status) {
+std::string ErrorText(const Status& status, ErrorStyle style) {
+  auto with = [&](std::string_view code, std::string_view fallback) {
+    return fmt::format("{} {}", code, status.message().empty() ? fallback : status.message());
+  };
   switch (status.code()) {
     case StatusCode::kOk:
       return "";
     case StatusCode::kNotFound:
-      return std::string(kNoSuchKey);
+      return style == ErrorStyle::kObject ? with("OBJECT_NOT_FOUND", "no such object")
+                                          : std::string(kNoSuchKey);
     case StatusCode::kOutOfMemory:
-      return std::string(kOom);
+      return style == ErrorStyle::kObject
+                 ? with("NO_AVAILABLE_HANDLE", "no segment has room for the object")
+                 : std::string(kOom);
     case StatusCode::kNotInteger:
       return std::string(kNotInteger);
     case StatusCode::kNotFloat:
@@ -58,19 +64,26 @@ std::string ErrorText(const Status& status) {
     case StatusCode::kTooLarge:
       return std::string(kStringTooLong);
     case StatusCode::kAlreadyExists:
-      return "OBJECT_ALREADY_EXISTS " + (status.message().empty() ? std::string("object already exists") : status.message());
+      return with("OBJECT_ALREADY_EXISTS", "the object already exists");
     case StatusCode::kHasLease:
-      return "OBJECT_HAS_LEASE " + (status.message().empty() ? std::string("object has a lease") : status.message());
+      return with("OBJECT_HAS_LEASE", "the object is leased; use FORCE to remove it");
     case StatusCode::kNotReady:
-      return "REPLICA_IS_NOT_READY " + (status.message().empty() ? std::string("no replica is complete") : status.message());
+      return with("REPLICA_IS_NOT_READY", "no replica is complete");
     case StatusCode::kNoSegment:
-      return "NO_AVAILABLE_HANDLE " + (status.message().empty() ? std::string("no segment can hold the object") : status.message());
+      return with("NO_AVAILABLE_HANDLE", "no segment can hold the object");
     case StatusCode::kInvalidArgument:
-      return "ERR " + status.message();
+      return style == ErrorStyle::kObject ? with("INVALID_PARAMS", "invalid parameters")
+                                          : "ERR " + status.message();
     case StatusCode::kIoError:
-      return "IOERR " + (status.message().empty() ? std::string("disk tier failed") : status.message());
+      return with("IOERR", "the disk tier failed");
     case StatusCode::kCorruption:
-      return "CORRUPTION " + (status.message().empty() ? std::string("checksum mismatch") : status.message());
+      return with("CORRUPTION", "checksum mismatch");
+    case StatusCode::kBusy:
+      return with("BUSY", "try again later");
+    case StatusCode::kSegmentNotFound:
+      return with("SEGMENT_NOT_FOUND", "no such segment");
+    case StatusCode::kSegmentExists:
+      return with("SEGMENT_ALREADY_EXISTS", "the segment is already mounted");
     case StatusCode::kInternal:
       break;
   }

@@ -40,7 +40,11 @@ std::string UnknownCommand(std::string_view name, std::span<const std::string_vi
 std::string UnknownSubcommand(std::string_view sub, std::string_view container);
 std::string InvalidExpireTime(std::string_view command);
 
+// Redis commands answer with Redis's texts (OOM ...), object commands with Mooncake's
+// error names as the code (NO_AVAILABLE_HANDLE ...).
+enum class ErrorStyle { kRedis, kObject };
+
 // The RESP error text for a Status from the layers below (never their raw text alone).
-std::string ErrorText(const Status& status);
+std::string ErrorText(const Status& status, ErrorStyle style = ErrorStyle::kRedis);
 
 }  // namespace crescent::server::errors

@@ -70,6 +70,8 @@ int main(int argc, char** argv) {
   crescent::storage::StoreOptions store_options;
   store_options.memory_capacity = static_cast<size_t>(config.Int(OptionId::kMaxMemory));
   store_options.huge_pages = config.Bool(OptionId::kHugePages);
+  store_options.config = &config;
+  if (!config.String(OptionId::kNodeName).empty()) store_options.segment_name = config.String(OptionId::kNodeName);
   auto store = crescent::storage::Store::Create(store_options, &clock);
   if (!store.ok()) {
     spdlog::error("cannot create the memory pool: {}", store.status().message());

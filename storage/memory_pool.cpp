@@ -486,8 +486,16 @@ StatusOr<std::unique_ptr<MemoryPool>> MemoryPool::Create(const Options& options)
 MemoryPool::MemoryPool(const Options& options) {}
 MemoryPool::~MemoryPool() = default;
 
-std::optional<uint64_t> MemoryPool::Allocate(size_t size) { return impl_->Allocate(size); }
-void MemoryPool::Free(uint64_t offset, size_t size) { impl_->Free(offset, size); }
+std::optional<uint64_t> MemoryPool::Allocate(size_t size) {
+  auto offset = impl_->Allocate(size);
+  if (offset) used_bytes_.fetch_add(impl_->AllocationSize(size), std::memory_order_relaxed);
+  return offset;
+}
+
+void MemoryPool::Free(uint64_t offset, size_t size) {
+  used_bytes_.fetch_sub(impl_->AllocationSize(size), std::memory_order_relaxed);
+  impl_->Free(offset, size);
+}
 size_t MemoryPool::AllocationSize(size_t size) const { return impl_->AllocationSize(size); }
 MemoryPool::Stats MemoryPool::GetStats() const { return impl_->GetStats(); }
 

@@ -23,6 +23,7 @@
 // offsets are 8-byte aligned (large allocations 64-byte aligned).
 #pragma once
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -86,12 +87,17 @@ class MemoryPool {
   // other: exact when the pool is quiet, a close approximation while others allocate.
   Stats GetStats() const;
 
+  // Bytes held for live allocations (Stats::allocated_bytes), read without locks: what
+  // eviction compares with its watermark.
+  size_t used_bytes() const { return used_bytes_.load(std::memory_order_relaxed); }
+
  private:
   explicit MemoryPool(const Options& options);
   class Impl;
   std::unique_ptr<Impl> impl_;
   char* base_ = nullptr;
   size_t capacity_ = 0;
+  std::atomic<size_t> used_bytes_{0};
 };
 
 }  // namespace crescent::storage

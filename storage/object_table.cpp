@@ -1,8 +1,12 @@
+// ObjectTable's core: nodes, buckets, expiry, and the Redis-style operations. The
+// Mooncake object operations are in object_table_objects.cpp, eviction in
+// object_table_evict.cpp.
 #include "storage/object_table.h"
 
 #include <xxhash.h>
 
 #include <algorithm>
+#include <bit>
 #include <cstring>
 #include <new>
 #include <random>
@@ -14,6 +18,8 @@ namespace crescent::storage {
 namespace {
 
 constexpr size_t kMinBuckets = 4;
+// A std::set node of the expiry index, approximately (for memory accounting).
+constexpr size_t kIndexEntryBytes = 48;
 
 uint64_t ReverseBits(uint64_t v) {
   v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
@@ -24,24 +30,24 @@ uint64_t ReverseBits(uint64_t v) {
   return (v >> 32) | (v << 32);
 }
 
-// A std::set node of the expiry index, approximately (for memory accounting).
-constexpr size_t kExpiryEntryBytes = 48;
-
 }  // namespace
 
 ObjectTable::~ObjectTable() { Clear(); }
 
 uint64_t ObjectTable::Hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
 
-ObjectTable::Node* ObjectTable::LockedFind(Shard& shard, std::string_view key, uint64_t hash,
-                                           int64_t now) {
+ObjectTable::Node* ObjectTable::LockedFindAny(Shard& shard, std::string_view key, uint64_t hash,
+                                              int64_t now) {
   if (shard.buckets.empty()) return nullptr;
   for (Node* n = shard.buckets[hash & (shard.buckets.size() - 1)]; n != nullptr; n = n->next) {
     if (n->hash == hash && n->key() == key) {
-      if (n->expire_at_ms != kNoExpiry && n->expire_at_ms <= now) {
-        LockedDelete(shard, n);
+      if (n->visible() && Expired(n, now)) {
         ++shard.expired;
-        return nullptr;
+        if (n->pending == nullptr) {
+          LockedDelete(shard, n);
+          return nullptr;
+        }
+        LockedDropValue(shard, n);  // the pending put keeps the node
       }
       return n;
     }
@@ -49,15 +55,19 @@ ObjectTable::Node* ObjectTable::LockedFind(Shard& shard, std::string_view key, u
   return nullptr;
 }
 
+ObjectTable::Node* ObjectTable::LockedFind(Shard& shard, std::string_view key, uint64_t hash,
+                                           int64_t now) {
+  Node* n = LockedFindAny(shard, key, hash, now);
+  return n != nullptr && n->visible() ? n : nullptr;
+}
+
 ObjectTable::Node* ObjectTable::LockedInsert(Shard& shard, std::string_view key, uint64_t hash) {
   size_t bytes = sizeof(Node) + key.size();
   Node* n = static_cast<Node*>(::operator new(bytes));
+  std::memset(static_cast<void*>(n), 0, sizeof(Node));
   n->hash = hash;
-  n->offset = 0;
-  n->size = 0;
   n->key_len = static_cast<uint32_t>(key.size());
   n->expire_at_ms = kNoExpiry;
-  n->version = next_version_.fetch_add(1, std::memory_order_relaxed);
   std::memcpy(n->key_data(), key.data(), key.size());
   ++shard.count;
   shard.node_bytes += bytes;
@@ -77,10 +87,32 @@ void ObjectTable::LockedUnlink(Shard& shard, Node* node) {
   if (node->expire_at_ms != kNoExpiry) shard.expiries.erase({node->expire_at_ms, node});
 }
 
-void ObjectTable::LockedDelete(Shard& shard, Node* node) {
-  LockedUnlink(shard, node);
+void ObjectTable::LockedDropValue(Shard& shard, Node* node) {
+  if (!node->visible()) return;
+  for (size_t i = 0; i < node->replica_count; ++i) {
+    Replica& r = node->replica(i);
+    r.segment->replicas.fetch_sub(1, std::memory_order_relaxed);
+    ReleaseValue(r.segment, r.offset, node->size);
+  }
+  delete[] node->more;
+  node->more = nullptr;
+  node->replica_count = 0;
   shard.value_bytes -= node->size;
-  ReleaseValue(pool_, node->offset, node->size);
+  node->size = 0;
+  node->flags &= static_cast<uint8_t>(~(kHasValue | kHardPin));
+  node->lease_until_ms = 0;
+  node->soft_pin_until_ms = 0;
+  --shard.visible;
+  LockedSetExpiry(shard, node, kNoExpiry);
+}
+
+void ObjectTable::LockedDelete(Shard& shard, Node* node) {
+  LockedDropValue(shard, node);
+  if (node->pending != nullptr) {
+    shard.pending.erase({node->pending->deadline_ms, node});
+    delete node->pending;  // releases its allocations
+  }
+  LockedUnlink(shard, node);
   ::operator delete(node);
   LockedMaybeResize(shard);
 }
@@ -117,43 +149,103 @@ void ObjectTable::LockedRehash(Shard& shard, size_t bucket_count) {
   shard.buckets.swap(buckets);
 }
 
-void ObjectTable::LockedAssign(Shard& shard, Node* node, uint64_t offset, uint32_t size) {
-  uint64_t old_offset = node->offset;
-  uint32_t old_size = node->size;
-  shard.value_bytes += size;
-  shard.value_bytes -= old_size;
-  node->offset = offset;
-  node->size = size;
+void ObjectTable::LockedAssign(Shard& shard, Node* node, PreparedValue* value) {
+  // The new replicas are complete before the old ones go: readers see one or the other.
+  bool had_expiry = node->expire_at_ms != kNoExpiry;
+  int64_t expiry = node->expire_at_ms;
+  bool was_visible = node->visible();
+  LockedDropValue(shard, node);
+  if (had_expiry) LockedSetExpiry(shard, node, expiry);  // the caller decides on the TTL
+  size_t n = value->allocations_.size();
+  node->replica_count = static_cast<uint8_t>(n);
+  if (n > 1) node->more = new Replica[n - 1];
+  for (size_t i = 0; i < n; ++i) {
+    const auto& a = value->allocations_[i];
+    node->replica(i) = Replica{a.segment, a.offset};
+    a.segment->replicas.fetch_add(1, std::memory_order_relaxed);
+  }
+  value->allocations_.clear();
+  value->keep_.clear();
+  node->size = value->size_;
+  node->checksum = value->checksum_;
+  node->flags |= kHasValue;
+  if (value->hard_pin_) node->flags |= kHardPin;
+  node->soft_pin_until_ms = value->soft_pin_until_ms_;
   node->version = next_version_.fetch_add(1, std::memory_order_relaxed);
-  ReleaseValue(pool_, old_offset, old_size);
+  node->access = AccessClock(clock_->NowMs());
+  shard.value_bytes += node->size;
+  ++shard.visible;
+  (void)was_visible;
+}
+
+void ObjectTable::LockedTouch(Shard& shard, Node* node, int64_t now, int64_t lease_ms) {
+  if (policy_.load(std::memory_order_relaxed) == EvictionParams::Policy::kLfu) {
+    // Redis's LFU: a logarithmic 8-bit counter that halves every minute of idleness,
+    // with the minute of the last decay in the upper bits.
+    uint32_t minutes = static_cast<uint32_t>((now - start_ms_) / 60000) & 0xFFFFFF;
+    uint32_t counter = node->access & 0xFF;
+    uint32_t last = node->access >> 8;
+    uint32_t idle = (minutes - last) & 0xFFFFFF;
+    counter = idle >= 8 ? 0 : counter >> idle;
+    thread_local std::minstd_rand rng{std::random_device{}()};
+    if (counter < 255) {
+      double p = 1.0 / (static_cast<double>(counter) * 10.0 + 1.0);
+      if (std::uniform_real_distribution<double>(0, 1)(rng) < p) ++counter;
+    }
+    node->access = (minutes << 8) | counter;
+  } else {
+    node->access = AccessClock(now);
+  }
+  if (lease_ms > 0) {
+    node->lease_until_ms = std::max(node->lease_until_ms, now + lease_ms);
+    ++shard.leases;
+  }
 }
 
 ValueView ObjectTable::MakeView(Node* node) const {
   ValueView view;
-  view.bytes_ = std::string_view(node->size == 0 ? "" : ValueBytes(pool_, node->offset, node->size),
-                                 node->size);
-  view.pool_ = pool_;
-  view.offset_ = node->offset;
+  if (node->replica_count == 0) {
+    view.bytes_ = std::string_view("", 0);
+    return view;
+  }
+  const Replica& r = node->first;
+  view.bytes_ = std::string_view(ValueBytes(r.segment, r.offset, node->size), node->size);
+  view.segment_ = r.segment;
+  view.offset_ = r.offset;
   view.pinnable_ = IsLargeValue(node->size);
   return view;
 }
 
-bool ObjectTable::Get(std::string_view key, FunctionRef<void(const ValueView&)> visit) {
+bool ObjectTable::Get(std::string_view key, FunctionRef<void(const ValueView&)> visit,
+                      int64_t lease_ms) {
   uint64_t hash = Hash(key);
   Shard& shard = ShardFor(hash);
   std::lock_guard lock(shard.mu);
-  Node* node = LockedFind(shard, key, hash, clock_->NowMs());
+  int64_t now = clock_->NowMs();
+  Node* node = LockedFind(shard, key, hash, now);
   if (node == nullptr) {
     ++shard.misses;
     return false;
   }
   ++shard.hits;
+  LockedTouch(shard, node, now, lease_ms);
   visit(MakeView(node));
   return true;
 }
 
+bool ObjectTable::Exists(std::string_view key, int64_t lease_ms) {
+  uint64_t hash = Hash(key);
+  Shard& shard = ShardFor(hash);
+  std::lock_guard lock(shard.mu);
+  int64_t now = clock_->NowMs();
+  Node* node = LockedFind(shard, key, hash, now);
+  if (node != nullptr && lease_ms > 0) LockedTouch(shard, node, now, lease_ms);
+  return node != nullptr;
+}
+
 Status ObjectTable::Update(std::string_view key,
-                           FunctionRef<UpdateDecision(const CurrentValue&)> decide) {
+                           FunctionRef<UpdateDecision(const CurrentValue&)> decide,
+                           Segment* segment) {
   uint64_t hash = Hash(key);
   Shard& shard = ShardFor(hash);
   std::lock_guard lock(shard.mu);
@@ -169,46 +261,68 @@ Status ObjectTable::Update(std::string_view key,
 
   using V = UpdateDecision::Value;
   using T = UpdateDecision::Ttl;
+  bool inserted = false;
   switch (d.value) {
     case V::kKeep:
       break;
     case V::kDelete:
-      if (node != nullptr) LockedDelete(shard, node);
+      if (node != nullptr) {
+        if (node->pending != nullptr) {
+          LockedDropValue(shard, node);
+        } else {
+          LockedDelete(shard, node);
+        }
+      }
       return Status::Ok();
     case V::kWrite: {
-      uint64_t offset = 0;
       size_t size = d.new_value.size();
       if (size > UINT32_MAX) return Status(StatusCode::kTooLarge);
+      PreparedValue value;
+      value.size_ = static_cast<uint32_t>(size);
       if (size > 0) {
-        auto allocated = pool_->Allocate(ValueAllocationBytes(size));
-        if (!allocated) return Status(StatusCode::kOutOfMemory);
-        offset = *allocated;
-        if (IsLargeValue(size)) LargeValueRefs(pool_, offset)->store(1, std::memory_order_relaxed);
-        std::memcpy(ValueBytes(pool_, offset, size), d.new_value.data(), size);
+        if (segment == nullptr || !segment->mounted()) return Status(StatusCode::kOutOfMemory);
+        auto offset = segment->pool().Allocate(ValueAllocationBytes(size));
+        if (!offset) return Status(StatusCode::kOutOfMemory);
+        InitValue(segment, *offset, size);
+        value.allocations_.push_back({segment, *offset});
+        value.checksum_ = CopyAndChecksum(ValueBytes(segment, *offset, size), d.new_value.data(), size);
+      } else {
+        value.checksum_ = Checksum("", 0);
       }
-      // The new bytes are in place before the old ones are released: new_value may
-      // point into the old value.
-      bool inserted = node == nullptr;
-      if (inserted) node = LockedInsert(shard, key, hash);
-      LockedAssign(shard, node, offset, static_cast<uint32_t>(size));
-      if (!inserted && d.ttl == T::kKeep) break;
-      if (inserted && d.ttl == T::kKeep) d.ttl = T::kClear;
+      // new_value may point into the old value: the copy above is done before the old
+      // value is released here. Pins of the old value are kept.
+      if (node == nullptr) node = LockedFindAny(shard, key, hash, now);
+      if (node == nullptr) {
+        node = LockedInsert(shard, key, hash);
+        inserted = true;
+      }
+      if (node != nullptr) {
+        value.hard_pin_ = node->flags & kHardPin;
+        value.soft_pin_until_ms_ = node->soft_pin_until_ms;
+      }
+      LockedAssign(shard, node, &value);
       break;
     }
     case V::kWritePrepared: {
-      PreparedValue& p = *d.prepared;
-      if (node == nullptr) node = LockedInsert(shard, key, hash);
-      LockedAssign(shard, node, p.offset_, p.size_);
-      p.valid_ = false;
+      if (node == nullptr) node = LockedFindAny(shard, key, hash, now);
+      if (node == nullptr) {
+        node = LockedInsert(shard, key, hash);
+        inserted = true;
+      }
+      LockedAssign(shard, node, d.prepared);
       break;
     }
   }
   if (node == nullptr) return Status::Ok();
-  if (d.ttl == T::kClear) {
+  if (d.ttl == T::kClear || (inserted && d.ttl == T::kKeep)) {
     LockedSetExpiry(shard, node, kNoExpiry);
   } else if (d.ttl == T::kSet) {
     if (d.expire_at_ms <= now) {
-      LockedDelete(shard, node);
+      if (node->pending != nullptr) {
+        LockedDropValue(shard, node);
+      } else {
+        LockedDelete(shard, node);
+      }
     } else {
       LockedSetExpiry(shard, node, d.expire_at_ms);
     }
@@ -243,10 +357,9 @@ StatusOr<bool> ObjectTable::MultiSet(std::span<const std::string_view> keys,
   }
   for (size_t i = 0; i < keys.size(); ++i) {
     Shard& shard = ShardFor(hashes[i]);
-    Node* node = LockedFind(shard, keys[i], hashes[i], now);
+    Node* node = LockedFindAny(shard, keys[i], hashes[i], now);
     if (node == nullptr) node = LockedInsert(shard, keys[i], hashes[i]);
-    LockedAssign(shard, node, values[i].offset_, values[i].size_);
-    values[i].valid_ = false;
+    LockedAssign(shard, node, &values[i]);
     LockedSetExpiry(shard, node, kNoExpiry);
   }
   return true;
@@ -264,26 +377,41 @@ Store::RenameResult ObjectTable::Rename(std::string_view src, std::string_view d
   Node* to = LockedFind(dst_shard, dst, hashes[1], now);
   if (to != nullptr && only_if_absent) return Store::RenameResult::kTargetExists;
   if (from == to) return Store::RenameResult::kRenamed;
-  if (to != nullptr) LockedDelete(dst_shard, to);
-  // The key lives inline in the node, so the value moves to a new node.
+  if (to != nullptr) {
+    if (to->pending != nullptr) {
+      LockedDropValue(dst_shard, to);
+    } else {
+      LockedDelete(dst_shard, to);
+    }
+  }
+  // The key lives inline in the node, so the object moves to a new node; its replicas
+  // move as they are (no copy).
+  Node* moved = LockedFindAny(dst_shard, dst, hashes[1], now);
+  if (moved == nullptr) moved = LockedInsert(dst_shard, dst, hashes[1]);
   int64_t expire_at = from->expire_at_ms;
-  uint64_t offset = from->offset;
-  uint32_t size = from->size;
-  LockedUnlink(src_shard, from);
-  src_shard.value_bytes -= size;
-  ::operator delete(from);
-  LockedMaybeResize(src_shard);
-  Node* moved = LockedInsert(dst_shard, dst, hashes[1]);
-  LockedAssign(dst_shard, moved, offset, size);
+  moved->first = from->first;
+  moved->more = from->more;
+  moved->replica_count = from->replica_count;
+  moved->size = from->size;
+  moved->checksum = from->checksum;
+  moved->version = from->version;
+  moved->access = from->access;
+  moved->lease_until_ms = from->lease_until_ms;
+  moved->soft_pin_until_ms = from->soft_pin_until_ms;
+  moved->flags = from->flags;
+  dst_shard.value_bytes += from->size;
+  ++dst_shard.visible;
+  // Detach the value from the old node so that deleting it releases nothing.
+  from->more = nullptr;
+  from->replica_count = 0;
+  src_shard.value_bytes -= from->size;
+  from->size = 0;
+  from->flags = 0;
+  --src_shard.visible;
+  LockedSetExpiry(src_shard, from, kNoExpiry);
+  if (from->pending == nullptr) LockedDelete(src_shard, from);
   LockedSetExpiry(dst_shard, moved, expire_at);
   return Store::RenameResult::kRenamed;
-}
-
-bool ObjectTable::Exists(std::string_view key) {
-  uint64_t hash = Hash(key);
-  Shard& shard = ShardFor(hash);
-  std::lock_guard lock(shard.mu);
-  return LockedFind(shard, key, hash, clock_->NowMs()) != nullptr;
 }
 
 bool ObjectTable::Remove(std::string_view key) {
@@ -292,7 +420,11 @@ bool ObjectTable::Remove(std::string_view key) {
   std::lock_guard lock(shard.mu);
   Node* node = LockedFind(shard, key, hash, clock_->NowMs());
   if (node == nullptr) return false;
-  LockedDelete(shard, node);
+  if (node->pending != nullptr) {
+    LockedDropValue(shard, node);
+  } else {
+    LockedDelete(shard, node);
+  }
   return true;
 }
 
@@ -312,8 +444,11 @@ std::optional<size_t> ObjectTable::MemoryUsage(std::string_view key) {
   Node* node = LockedFind(shard, key, hash, clock_->NowMs());
   if (node == nullptr) return std::nullopt;
   size_t bytes = sizeof(Node) + node->key_len + sizeof(Node*);
-  if (node->size > 0) bytes += pool_->AllocationSize(ValueAllocationBytes(node->size));
-  if (node->expire_at_ms != kNoExpiry) bytes += kExpiryEntryBytes;
+  for (size_t i = 0; i < node->replica_count; ++i) {
+    bytes += node->replica(i).segment->pool().AllocationSize(ValueAllocationBytes(node->size));
+  }
+  if (node->replica_count > 1) bytes += (node->replica_count - 1) * sizeof(Replica);
+  if (node->expire_at_ms != kNoExpiry) bytes += kIndexEntryBytes;
   return bytes;
 }
 
@@ -333,7 +468,7 @@ uint64_t ObjectTable::Scan(uint64_t cursor, size_t count,
         uint64_t mask = shard.buckets.size() - 1;
         do {
           for (Node* n = shard.buckets[v & mask]; n != nullptr; n = n->next) {
-            if (n->expire_at_ms == kNoExpiry || n->expire_at_ms > now) visit(n->key());
+            if (n->visible() && !Expired(n, now)) visit(n->key());
           }
           v |= ~mask;
           v = ReverseBits(v);
@@ -358,7 +493,7 @@ void ObjectTable::ForEachKey(FunctionRef<void(std::string_view)> visit) {
     int64_t now = clock_->NowMs();
     for (Node* head : shard.buckets) {
       for (Node* n = head; n != nullptr; n = n->next) {
-        if (n->expire_at_ms == kNoExpiry || n->expire_at_ms > now) visit(n->key());
+        if (n->visible() && !Expired(n, now)) visit(n->key());
       }
     }
   }
@@ -366,27 +501,29 @@ void ObjectTable::ForEachKey(FunctionRef<void(std::string_view)> visit) {
 
 std::optional<std::string> ObjectTable::RandomKey() {
   thread_local std::mt19937_64 rng{std::random_device{}()};
-  // Pick shards at random until one has keys, then a random non-empty bucket; expired
-  // keys met on the way are reclaimed. Bounded so an all-expired table cannot spin.
+  // Random shards until one has visible keys, then random buckets; expired keys met on
+  // the way are reclaimed. Bounded, so an all-expired table cannot spin.
   for (int attempt = 0; attempt < 64 && Size() > 0; ++attempt) {
     size_t start = rng() % kShards;
     for (size_t i = 0; i < kShards; ++i) {
       Shard& shard = shards_[(start + i) % kShards];
       std::lock_guard lock(shard.mu);
-      if (shard.count == 0) continue;
+      if (shard.visible == 0) continue;
       int64_t now = clock_->NowMs();
       size_t mask = shard.buckets.size() - 1;
-      for (;;) {
+      for (int tries = 0; tries < 1000; ++tries) {
         Node* head = shard.buckets[rng() & mask];
-        if (head == nullptr) continue;
         size_t len = 0;
-        for (Node* n = head; n != nullptr; n = n->next) ++len;
+        for (Node* n = head; n != nullptr; n = n->next) len += n->visible() ? 1 : 0;
+        if (len == 0) continue;
+        size_t k = rng() % len;
         Node* pick = head;
-        for (size_t k = rng() % len; k > 0; --k) pick = pick->next;
-        if (pick->expire_at_ms != kNoExpiry && pick->expire_at_ms <= now) {
-          LockedDelete(shard, pick);
-          ++shard.expired;
-          break;  // try again from another shard
+        for (;; pick = pick->next) {
+          if (pick->visible() && k-- == 0) break;
+        }
+        if (Expired(pick, now)) {
+          LockedFind(shard, pick->key(), pick->hash, now);  // reclaims it
+          break;
         }
         return std::string(pick->key());
       }
@@ -400,7 +537,7 @@ size_t ObjectTable::Size() const {
   size_t total = 0;
   for (const Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
-    total += shard.count;
+    total += shard.visible;
   }
   return total;
 }
@@ -408,20 +545,11 @@ size_t ObjectTable::Size() const {
 void ObjectTable::Clear() {
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
+    std::vector<Node*> all;
     for (Node* head : shard.buckets) {
-      while (head != nullptr) {
-        Node* next = head->next;
-        ReleaseValue(pool_, head->offset, head->size);
-        ::operator delete(head);
-        head = next;
-      }
+      for (Node* n = head; n != nullptr; n = n->next) all.push_back(n);
     }
-    shard.buckets.clear();
-    shard.buckets.shrink_to_fit();
-    shard.expiries.clear();
-    shard.count = 0;
-    shard.value_bytes = 0;
-    shard.node_bytes = 0;
+    for (Node* n : all) LockedDelete(shard, n);
   }
 }
 
@@ -434,8 +562,13 @@ size_t ObjectTable::ExpireCycle(size_t budget) {
     int64_t now = clock_->NowMs();
     while (removed < budget && !shard.expiries.empty() &&
            shard.expiries.begin()->first <= now) {
-      LockedDelete(shard, shard.expiries.begin()->second);
+      Node* node = shard.expiries.begin()->second;
       ++shard.expired;
+      if (node->pending != nullptr) {
+        LockedDropValue(shard, node);
+      } else {
+        LockedDelete(shard, node);
+      }
       ++removed;
     }
   }
@@ -445,24 +578,40 @@ size_t ObjectTable::ExpireCycle(size_t budget) {
 void ObjectTable::ResetStats() {
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
-    shard.hits = 0;
-    shard.misses = 0;
-    shard.expired = 0;
+    shard.hits = shard.misses = shard.expired = shard.leases = 0;
+    shard.evicted = shard.evicted_bytes = shard.evicted_leased = shard.evicted_soft_pinned = 0;
+    shard.revoked = 0;
   }
 }
 
 void ObjectTable::AddStats(StoreStats* stats) const {
   stats->metadata_bytes += sizeof(ObjectTable);
+  int64_t now = clock_->NowMs();
   for (const Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
-    stats->keys += shard.count;
+    stats->keys += shard.visible;
     stats->keys_with_expiry += shard.expiries.size();
     stats->expired_keys += shard.expired;
     stats->keyspace_hits += shard.hits;
     stats->keyspace_misses += shard.misses;
     stats->value_bytes += shard.value_bytes;
     stats->metadata_bytes += shard.node_bytes + shard.buckets.capacity() * sizeof(Node*) +
-                             shard.expiries.size() * kExpiryEntryBytes;
+                             (shard.expiries.size() + shard.pending.size()) * kIndexEntryBytes;
+    stats->leases_granted += shard.leases;
+    stats->evicted_objects += shard.evicted;
+    stats->evicted_bytes += shard.evicted_bytes;
+    stats->evicted_leased += shard.evicted_leased;
+    stats->evicted_soft_pinned += shard.evicted_soft_pinned;
+    stats->pending_puts += shard.pending.size();
+    stats->revoked_puts += shard.revoked;
+    for (Node* head : shard.buckets) {
+      for (Node* n = head; n != nullptr; n = n->next) {
+        if (!n->visible()) continue;
+        if (n->lease_until_ms > now) ++stats->leased_objects;
+        if (n->soft_pin_until_ms > now) ++stats->soft_pinned_objects;
+        if (n->flags & kHardPin) ++stats->hard_pinned_objects;
+      }
+    }
   }
 }
 

@@ -5,101 +5,206 @@
 // can use Redis's reverse-binary cursor: a key present for a whole scan is returned at
 // least once even if the table grows or shrinks between calls. A shard rehashes all at
 // once under its lock; shards are small (keys / kShards), so the pause is short.
-// A node holds the key inline and the value's place in the pool; keys with an expiry are
-// also in the shard's expiry index, ordered by deadline, which is what active expiry
-// walks.
+// A node holds the key inline, the object's metadata and its replicas (the first
+// inline, the others in a side array). Keys with an expiry are also in the shard's
+// expiry index, ordered by deadline, which active expiry walks; nodes with an
+// unfinished PutStart are in the shard's pending index, which the stale-put sweep walks.
+//
+// A node is visible (exists for readers) when it holds a committed value. A node whose
+// only content is a pending put is invisible, and is removed if the put is revoked, so
+// no key is ever left existing without a value.
 //
 // Locking: one mutex per shard; members of Shard are guarded by Shard::mu. Functions
-// named Locked* require the caller to hold the shard's mutex. The pool is only entered
-// with a shard lock held, never the other way round.
+// named Locked* require the caller to hold that shard's mutex. Pools are entered with a
+// shard lock held, never the other way round.
 #pragma once
 
 #include <array>
 #include <cstdint>
 #include <mutex>
 #include <set>
+#include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
-#include "storage/memory_pool.h"
+#include "storage/segment.h"
 #include "storage/store.h"
 
 namespace crescent::storage {
+
+// Eviction and lease settings, read once per operation (they may change at run time).
+struct EvictionParams {
+  enum class Policy { kLru, kLfu, kTtl };
+  Policy policy = Policy::kLru;
+  bool allow_soft_pinned = true;
+  int64_t lease_ms = 10'000;
+  int64_t soft_pin_ms = 30 * 60'000;
+};
 
 class ObjectTable {
  public:
   static constexpr int kShardBits = 7;
   static constexpr size_t kShards = size_t{1} << kShardBits;
 
-  ObjectTable(MemoryPool* pool, const Clock* clock) : pool_(pool), clock_(clock) {}
+  ObjectTable(const Clock* clock) : clock_(clock), start_ms_(clock->NowMs()) {}
   ~ObjectTable();
 
-  bool Get(std::string_view key, FunctionRef<void(const ValueView&)> visit);
-  Status Update(std::string_view key, FunctionRef<UpdateDecision(const CurrentValue&)> decide);
+  bool Get(std::string_view key, FunctionRef<void(const ValueView&)> visit, int64_t lease_ms);
+  bool Exists(std::string_view key, int64_t lease_ms);
+  std::optional<ObjectInfo> Query(std::string_view key, int64_t lease_ms);
+  std::optional<int64_t> GetExpiry(std::string_view key);
+  std::optional<size_t> MemoryUsage(std::string_view key);
+
+  // kOutOfMemory when a kWrite value cannot be placed in `segment`.
+  Status Update(std::string_view key, FunctionRef<UpdateDecision(const CurrentValue&)> decide,
+                Segment* segment);
+  // Commits a prepared value as an object (PUT / UPSERT).
+  Status Commit(std::string_view key, PreparedValue* value, const PutOptions& options);
   StatusOr<bool> MultiSet(std::span<const std::string_view> keys,
                           std::span<PreparedValue> values, bool only_if_none_exist);
   Store::RenameResult Rename(std::string_view src, std::string_view dst, bool only_if_absent);
-  bool Exists(std::string_view key);
+
+  // Put lifecycle: `value` holds the replicas' allocations, which PutStart keeps.
+  StatusOr<uint64_t> PutStart(std::string_view key, std::shared_ptr<PreparedValue> value,
+                              const PutOptions& options, int64_t deadline_ms);
+  Status PutEnd(std::string_view key, uint64_t put_id);
+  void PutRevoke(std::string_view key, uint64_t put_id);
+  size_t ReclaimStalePuts();
+
   bool Remove(std::string_view key);
-  std::optional<int64_t> GetExpiry(std::string_view key);
-  std::optional<size_t> MemoryUsage(std::string_view key);
+  Status RemoveObject(std::string_view key, bool force);
+  size_t RemoveIf(FunctionRef<bool(std::string_view)> match, bool force);
+  // Drops every replica on `segment` and the objects left with none; returns how many
+  // objects went.
+  size_t DropSegment(Segment* segment);
+
   uint64_t Scan(uint64_t cursor, size_t count, FunctionRef<void(std::string_view)> visit);
   void ForEachKey(FunctionRef<void(std::string_view)> visit);
   std::optional<std::string> RandomKey();
   size_t Size() const;
   void Clear();
   size_t ExpireCycle(size_t budget);
+
+  // Evicts by sampling, in the order of the class comment in store.h, until `bytes` are
+  // freed from `segment` (any segment when null) or no candidate is left.
+  size_t Evict(size_t bytes, Segment* segment, const EvictionParams& params);
+
   void AddStats(StoreStats* stats) const;
   void ResetStats();
+  // The policy decides what a read records in a node (access time or frequency).
+  void set_policy(EvictionParams::Policy policy) { policy_.store(policy, std::memory_order_relaxed); }
 
  private:
+  struct Replica {
+    Segment* segment;
+    uint64_t offset;
+  };
+
+  struct PendingPut {
+    uint64_t put_id;
+    int64_t deadline_ms;
+    uint32_t size;
+    uint64_t checksum;
+    // The allocations being filled, shared with the writer's PutHandle: a revoked put
+    // (timeout, unmount) releases them only when the writer lets go too, so a slow
+    // writer never scribbles over memory that was given to someone else.
+    std::shared_ptr<PreparedValue> value;
+    PutOptions options;
+  };
+
+  enum NodeFlag : uint8_t { kHasValue = 1, kHardPin = 2 };
+
   struct Node {
     Node* next;
     uint64_t hash;
-    uint64_t offset;        // of the value's pool allocation
-    uint32_t size;          // value bytes
+    int64_t expire_at_ms;       // kNoExpiry or absolute Unix ms
+    int64_t lease_until_ms;     // 0: none
+    int64_t soft_pin_until_ms;  // 0: none
+    uint64_t version;           // bumped on every write of the value
+    uint64_t checksum;          // XXH3 of the value
+    Replica first;              // valid when replica_count >= 1
+    Replica* more;              // replica_count - 1 further replicas, or null
+    PendingPut* pending;        // an unfinished PutStart, or null
+    uint32_t size;              // value bytes
     uint32_t key_len;
-    int64_t expire_at_ms;   // kNoExpiry or absolute Unix ms
-    uint64_t version;       // bumped on every write of the value
+    uint32_t access;            // LRU: ms clock (mod 2^32); LFU: minutes << 8 | counter
+    uint8_t flags;
+    uint8_t replica_count;
     char* key_data() { return reinterpret_cast<char*>(this + 1); }
     std::string_view key() { return {key_data(), key_len}; }
+    bool visible() const { return flags & kHasValue; }
+    Replica& replica(size_t i) { return i == 0 ? first : more[i - 1]; }
   };
 
   struct alignas(64) Shard {
     mutable std::mutex mu;
     std::vector<Node*> buckets;  // power-of-two size, or empty
-    size_t count = 0;
+    size_t count = 0;            // nodes, visible or not
+    size_t visible = 0;
     std::set<std::pair<int64_t, Node*>> expiries;
+    std::set<std::pair<int64_t, Node*>> pending;  // by put deadline
     size_t value_bytes = 0;
     size_t node_bytes = 0;
     uint64_t hits = 0;
     uint64_t misses = 0;
     uint64_t expired = 0;
+    uint64_t leases = 0;
+    uint64_t evicted = 0;
+    uint64_t evicted_bytes = 0;
+    uint64_t evicted_leased = 0;
+    uint64_t evicted_soft_pinned = 0;
+    uint64_t revoked = 0;
   };
 
   static uint64_t Hash(std::string_view key);
   static size_t ShardIndex(uint64_t hash) { return hash >> (64 - kShardBits); }
   Shard& ShardFor(uint64_t hash) { return shards_[ShardIndex(hash)]; }
 
-  // Finds a live node; an expired one is deleted on the way (lazy expiry).
+  // A visible, unexpired node; an expired one is deleted on the way (lazy expiry).
   Node* LockedFind(Shard& shard, std::string_view key, uint64_t hash, int64_t now);
+  // Any node of the key, visible or only pending (after the same expiry check).
+  Node* LockedFindAny(Shard& shard, std::string_view key, uint64_t hash, int64_t now);
   Node* LockedInsert(Shard& shard, std::string_view key, uint64_t hash);
   void LockedUnlink(Shard& shard, Node* node);
-  void LockedDelete(Shard& shard, Node* node);  // unlink, release value, free node
+  // Unlinks and frees the node with its value and any pending put.
+  void LockedDelete(Shard& shard, Node* node);
+  // Releases the node's committed value (not the node); it becomes invisible.
+  void LockedDropValue(Shard& shard, Node* node);
   void LockedSetExpiry(Shard& shard, Node* node, int64_t expire_at_ms);
   void LockedMaybeResize(Shard& shard);
   void LockedRehash(Shard& shard, size_t bucket_count);
-  // Gives `node` a new value (the allocation at offset), releasing the old one.
-  void LockedAssign(Shard& shard, Node* node, uint64_t offset, uint32_t size);
+  // Gives `node` the value held by `value` (consumed), releasing the old one.
+  void LockedAssign(Shard& shard, Node* node, PreparedValue* value);
+  void LockedTouch(Shard& shard, Node* node, int64_t now, int64_t lease_ms);
+  void LockedFillInfo(Node* node, ObjectInfo* info);
+  // Releases the allocations of `value` that sit on unmounted segments; false when none
+  // is left for a non-empty value.
+  static bool KeepMountedReplicas(PreparedValue* value);
   ValueView MakeView(Node* node) const;
   std::vector<std::unique_lock<std::mutex>> LockShardsOf(std::span<const uint64_t> hashes);
+  bool Expired(const Node* node, int64_t now) const {
+    return node->expire_at_ms != kNoExpiry && node->expire_at_ms <= now;
+  }
+  uint32_t AccessClock(int64_t now) const { return static_cast<uint32_t>(now - start_ms_); }
+  // Eviction helpers (object_table_evict.cpp).
+  struct Candidate {
+    uint64_t score;  // larger: evict first
+    size_t shard;
+    std::string key;
+  };
+  bool Evictable(Node* node, Segment* segment, int tier, int64_t now) const;
+  void LockedSample(Shard& shard, size_t shard_index, Segment* segment, int tier, int64_t now,
+                    std::vector<Candidate>* out);
+  uint64_t VictimScore(Node* node, int64_t now) const;
 
-  MemoryPool* pool_;
   const Clock* clock_;
+  const int64_t start_ms_;
+  std::atomic<EvictionParams::Policy> policy_{EvictionParams::Policy::kLru};
   std::array<Shard, kShards> shards_;
   std::atomic<uint64_t> next_version_{1};
   std::atomic<size_t> expire_cursor_{0};
+  std::atomic<size_t> evict_cursor_{0};
 };
 
 }  // namespace crescent::storage

@@ -1,58 +1,202 @@
 #include "storage/store.h"
 
+#include <algorithm>
 #include <cstring>
 
+#include "config/options.h"
 #include "storage/memory_pool.h"
 #include "storage/object_table.h"
+#include "storage/segment.h"
 #include "storage/value_memory.h"
 
 namespace crescent::storage {
 
+namespace {
+
+using config::OptionId;
+
+// Eviction frees at least this much when a write finds no room, so that a stream of
+// small writes into a full pool does not evict one object per write.
+constexpr size_t kMinEvictBytes = 256 * 1024;
+constexpr int kAllocateAttempts = 8;
+constexpr auto kEvictorPeriod = std::chrono::milliseconds(50);
+
+EvictionParams ReadParams(const config::Config* config) {
+  EvictionParams p;
+  if (config == nullptr) return p;
+  p.policy = static_cast<EvictionParams::Policy>(config->Int(OptionId::kEvictionPolicy));
+  p.allow_soft_pinned = config->Bool(OptionId::kAllowEvictSoftPinned);
+  p.lease_ms = config->Int(OptionId::kLeaseTtl);
+  p.soft_pin_ms = config->Int(OptionId::kSoftPinTtl);
+  return p;
+}
+
+}  // namespace
+
 StatusOr<std::unique_ptr<Store>> Store::Create(const StoreOptions& options, const Clock* clock) {
-  MemoryPool::Options pool_options;
-  pool_options.capacity = options.memory_capacity;
-  pool_options.huge_pages = options.huge_pages;
-  auto pool = MemoryPool::Create(pool_options);
-  if (!pool.ok()) return pool.status();
-  return std::unique_ptr<Store>(new Store(clock, std::move(pool).value()));
+  std::unique_ptr<Store> store(new Store(options, clock));
+  Status s = store->segments_->Mount(options.segment_name, options.memory_capacity,
+                                     options.huge_pages);
+  if (!s.ok()) return s;
+  if (options.background_eviction) store->evictor_ = std::thread([s = store.get()] { s->EvictorLoop(); });
+  return store;
 }
 
-Store::Store(const Clock* clock, std::unique_ptr<MemoryPool> pool)
-    : clock_(clock), pool_(std::move(pool)),
-      table_(std::make_unique<ObjectTable>(pool_.get(), clock)) {}
+Store::Store(const StoreOptions& options, const Clock* clock)
+    : options_(options), clock_(clock), segments_(std::make_unique<SegmentRegistry>()),
+      table_(std::make_unique<ObjectTable>(clock)) {}
 
-// The table goes first: it releases its values into the pool.
-Store::~Store() { table_.reset(); }
-
-bool Store::Get(std::string_view key, FunctionRef<void(const ValueView&)> visit) {
-  return table_->Get(key, visit);
+Store::~Store() {
+  {
+    std::lock_guard lock(evictor_mu_);
+    evictor_stop_ = true;
+  }
+  evictor_cv_.notify_all();
+  if (evictor_.joinable()) evictor_.join();
+  table_.reset();  // releases every value into the pools before they go
 }
 
-StatusOr<PreparedValue> Store::Reserve(size_t size) {
+void Store::EvictorLoop() {
+  std::unique_lock lock(evictor_mu_);
+  while (!evictor_stop_) {
+    evictor_cv_.wait_for(lock, kEvictorPeriod);
+    if (evictor_stop_) break;
+    lock.unlock();
+    double high = 0.90, ratio = 0.05;
+    if (options_.config != nullptr) {
+      high = options_.config->Double(OptionId::kEvictionHighWatermark);
+      ratio = options_.config->Double(OptionId::kEvictionRatio);
+    }
+    EvictionParams params = ReadParams(options_.config);
+    table_->set_policy(params.policy);
+    for (const auto& segment : segments_->Mounted()) {
+      double capacity = static_cast<double>(segment->pool().capacity());
+      double used = static_cast<double>(segment->pool().used_bytes());
+      if (used > high * capacity) {
+        double target = used - std::max(0.0, high - ratio) * capacity;
+        table_->Evict(static_cast<size_t>(target), segment.get(), params);
+      }
+    }
+    ReclaimStalePuts();
+    lock.lock();
+  }
+}
+
+std::optional<uint64_t> Store::AllocateIn(Segment& segment, size_t bytes) {
+  EvictionParams params = ReadParams(options_.config);
+  for (int attempt = 0; attempt < kAllocateAttempts; ++attempt) {
+    if (!segment.mounted()) return std::nullopt;
+    if (auto offset = segment.pool().Allocate(bytes)) return offset;
+    // Fragmentation can need more than `bytes` freed; ask for more each round.
+    size_t want = std::max(bytes, kMinEvictBytes) << attempt;
+    if (table_->Evict(want, &segment, params) == 0) break;
+  }
+  return segment.pool().Allocate(bytes);
+}
+
+bool Store::Get(std::string_view key, FunctionRef<void(const ValueView&)> visit, bool lease) {
+  return table_->Get(key, visit, lease ? ReadParams(options_.config).lease_ms : 0);
+}
+
+bool Store::Exists(std::string_view key, bool lease) {
+  return table_->Exists(key, lease ? ReadParams(options_.config).lease_ms : 0);
+}
+
+std::optional<ObjectInfo> Store::Query(std::string_view key, bool lease) {
+  return table_->Query(key, lease ? ReadParams(options_.config).lease_ms : 0);
+}
+
+StatusOr<PreparedValue> Store::Reserve(size_t size, const ReplicateConfig& config) {
   if (size > UINT32_MAX) return Status(StatusCode::kTooLarge);
   PreparedValue value;
-  value.pool_ = pool_.get();
   value.size_ = static_cast<uint32_t>(size);
-  if (size > 0) {
-    auto offset = pool_->Allocate(ValueAllocationBytes(size));
-    if (!offset) return Status(StatusCode::kOutOfMemory);
-    value.offset_ = *offset;
-    if (IsLargeValue(size)) LargeValueRefs(pool_.get(), *offset)->store(1, std::memory_order_relaxed);
+  value.hard_pin_ = config.hard_pin;
+  if (config.soft_pin) {
+    int64_t ms = config.soft_pin_ms > 0 ? config.soft_pin_ms : ReadParams(options_.config).soft_pin_ms;
+    value.soft_pin_until_ms_ = clock_->NowMs() + ms;
   }
-  value.valid_ = true;
+  if (size == 0) return value;
+  size_t wanted = std::max<uint32_t>(1, config.replicas);
+  size_t alloc_bytes = ValueAllocationBytes(size);
+  for (const auto& segment : segments_->PlacementOrder(config.preferred_segments)) {
+    if (value.allocations_.size() == wanted) break;
+    if (alloc_bytes > segment->pool().capacity()) continue;
+    auto offset = AllocateIn(*segment, alloc_bytes);
+    if (!offset) continue;
+    InitValue(segment.get(), *offset, size);
+    value.allocations_.push_back({segment.get(), *offset});
+    value.keep_.push_back(segment);
+  }
+  if (value.allocations_.empty()) {
+    return Status(StatusCode::kOutOfMemory, "no segment can hold the value");
+  }
   return value;
 }
 
-StatusOr<PreparedValue> Store::Prepare(std::string_view bytes) {
-  auto value = Reserve(bytes.size());
-  if (value.ok() && !bytes.empty()) std::memcpy(value->data(), bytes.data(), bytes.size());
+StatusOr<PreparedValue> Store::Prepare(std::string_view bytes, const ReplicateConfig& config) {
+  auto value = Reserve(bytes.size(), config);
+  if (!value.ok()) return value;
+  PreparedValue& v = value.value();
+  v.checksum_ = Checksum("", 0);
+  for (size_t i = 0; i < v.allocations_.size(); ++i) {
+    char* dst = ValueBytes(v.allocations_[i].segment, v.allocations_[i].offset, bytes.size());
+    if (i == 0) {
+      v.checksum_ = CopyAndChecksum(dst, bytes.data(), bytes.size());
+    } else {
+      std::memcpy(dst, bytes.data(), bytes.size());
+    }
+  }
   return value;
 }
 
 Status Store::Update(std::string_view key,
                      FunctionRef<UpdateDecision(const CurrentValue&)> decide) {
-  return table_->Update(key, decide);
+  EvictionParams params = ReadParams(options_.config);
+  for (int attempt = 0; attempt < kAllocateAttempts; ++attempt) {
+    auto order = segments_->PlacementOrder({});
+    Segment* segment = order.empty() ? nullptr : order.front().get();
+    Status s = table_->Update(key, decide, segment);
+    if (s.code() != StatusCode::kOutOfMemory || segment == nullptr) return s;
+    // No room for the new value: free some (no shard lock is held here) and retry.
+    if (table_->Evict(kMinEvictBytes << attempt, segment, params) == 0) return s;
+  }
+  return Status(StatusCode::kOutOfMemory);
 }
+
+Status Store::PutObject(std::string_view key, std::string_view value, const PutOptions& options) {
+  Status status;
+  // A segment unmounted between placement and commit takes the put's replicas with it;
+  // placing again on the segments that remain is what the client would do anyway.
+  for (int attempt = 0; attempt < 3; ++attempt) {
+    auto prepared = Prepare(value, options.config);
+    if (!prepared.ok()) return prepared.status();
+    status = table_->Commit(key, &prepared.value(), options);
+    if (status.code() != StatusCode::kNoSegment) return status;
+  }
+  return status;
+}
+
+StatusOr<PutHandle> Store::PutStart(std::string_view key, size_t size, const PutOptions& options) {
+  // Room first (no lock held), then the pending put is registered under the shard lock.
+  auto reserved = Reserve(size, options.config);
+  if (!reserved.ok()) return reserved.status();
+  auto value = std::make_shared<PreparedValue>(std::move(reserved).value());
+  PutHandle handle;
+  handle.key = std::string(key);
+  handle.size = size;
+  for (const auto& a : value->allocations_) {
+    handle.buffers.push_back(ValueBytes(a.segment, a.offset, size));
+  }
+  handle.hold = value;
+  auto put_id = table_->PutStart(key, value, options, clock_->NowMs() + options_.put_timeout_ms);
+  if (!put_id.ok()) return put_id.status();
+  handle.put_id = *put_id;
+  return handle;
+}
+
+Status Store::PutEnd(const PutHandle& handle) { return table_->PutEnd(handle.key, handle.put_id); }
+void Store::PutRevoke(const PutHandle& handle) { table_->PutRevoke(handle.key, handle.put_id); }
+size_t Store::ReclaimStalePuts() { return table_->ReclaimStalePuts(); }
 
 StatusOr<bool> Store::MultiSet(std::span<const std::string_view> keys,
                                std::span<PreparedValue> values, bool only_if_none_exist) {
@@ -64,8 +208,11 @@ Store::RenameResult Store::Rename(std::string_view src, std::string_view dst,
   return table_->Rename(src, dst, only_if_absent);
 }
 
-bool Store::Exists(std::string_view key) { return table_->Exists(key); }
 bool Store::Remove(std::string_view key) { return table_->Remove(key); }
+Status Store::RemoveObject(std::string_view key, bool force) { return table_->RemoveObject(key, force); }
+size_t Store::RemoveIf(FunctionRef<bool(std::string_view)> match, bool force) {
+  return table_->RemoveIf(match, force);
+}
 std::optional<int64_t> Store::GetExpiry(std::string_view key) { return table_->GetExpiry(key); }
 std::optional<size_t> Store::MemoryUsage(std::string_view key) { return table_->MemoryUsage(key); }
 
@@ -79,17 +226,51 @@ size_t Store::Size() const { return table_->Size(); }
 void Store::Clear() { table_->Clear(); }
 size_t Store::ExpireCycle(size_t budget) { return table_->ExpireCycle(budget); }
 
-void Store::ResetStats() { table_->ResetStats(); }
+size_t Store::Evict(size_t bytes) {
+  EvictionParams params = ReadParams(options_.config);
+  table_->set_policy(params.policy);
+  return table_->Evict(bytes, nullptr, params);
+}
+
+Status Store::MountSegment(std::string name, size_t capacity) {
+  return segments_->Mount(std::move(name), capacity, options_.huge_pages);
+}
+
+StatusOr<size_t> Store::UnmountSegment(std::string_view name) {
+  std::shared_ptr<Segment> segment = segments_->Detach(name);
+  if (segment == nullptr) {
+    return Status(StatusCode::kSegmentNotFound, "no segment named '" + std::string(name) + "'");
+  }
+  return table_->DropSegment(segment.get());
+}
+
+std::vector<SegmentInfo> Store::Segments() const {
+  std::vector<SegmentInfo> out;
+  for (const auto& s : segments_->Mounted()) {
+    out.push_back({s->name(), s->pool().capacity(), s->pool().used_bytes(),
+                   s->replicas.load(std::memory_order_relaxed)});
+  }
+  return out;
+}
 
 StoreStats Store::GetStats() const {
   StoreStats stats;
   table_->AddStats(&stats);
-  MemoryPool::Stats pool = pool_->GetStats();
-  stats.pool_capacity = pool.capacity;
-  stats.pool_used = pool.allocated_bytes;
-  stats.pool_fragmentation = pool.fragmentation();
-  stats.huge_pages = pool.huge_pages;
+  size_t requested = 0, held = 0;
+  for (const auto& s : segments_->Mounted()) {
+    MemoryPool::Stats pool = s->pool().GetStats();
+    stats.pool_capacity += pool.capacity;
+    stats.pool_used += pool.allocated_bytes;
+    stats.huge_pages = stats.huge_pages || pool.huge_pages;
+    requested += pool.requested_bytes;
+    held += pool.slab_page_bytes + pool.large_bytes;
+    ++stats.segments;
+  }
+  stats.pool_fragmentation =
+      held == 0 ? 0.0 : 1.0 - static_cast<double>(requested) / static_cast<double>(held);
   return stats;
 }
+
+void Store::ResetStats() { table_->ResetStats(); }
 
 }  // namespace crescent::storage

@@ -1,58 +1,93 @@
-// Store: the one header the rest of the tree sees of storage/. It owns the memory pool
-// (this node's segment) and the object table, and offers the operations that the
-// command layer composes into Redis's and Mooncake's semantics.
+// Store: the one header the rest of the tree sees of storage/. It owns this node's
+// segments (memory pools) and the object table, runs eviction, and offers the
+// operations that the command layer composes into Redis's and Mooncake Store's
+// semantics.
 //
-// Values live in the pool, never in heap strings. Metadata (key, size, expiry, version)
-// lives in a sharded table; each shard has its own lock, and no operation takes a global
-// lock. Lock order: shard locks in ascending shard index, then the pool's locks (the
-// innermost). Eviction and pool refills never run while a shard lock is held.
+// Object model (Mooncake Store's): an object has a key, a value of `size` bytes, a
+// version, an XXH3 checksum, one or more replicas on distinct segments, an expiry, a
+// lease deadline, a soft-pin deadline and a hard pin. Values live in the pools, never in
+// heap strings. A write becomes visible whole: its replicas are filled before it is
+// committed under the key's shard lock, so a reader sees the complete old value or the
+// complete new one.
 //
-// Reads hand out values through a visitor that runs under the shard lock: a small value
-// is copied by the visitor into its reply; a large one (>= kPinThreshold) can be pinned,
-// which keeps its bytes alive after the lock is released and even after the key is
-// overwritten or deleted, so that a reply can be written straight from the pool.
+// Leases and eviction (decided here, documented in the README): reads (GET, EXIST,
+// QUERY...) grant a lease of lease-ttl. A leased object cannot be removed without FORCE
+// and is evicted only after every unleased candidate; a reply in flight is protected
+// by a pin, not by the lease, so even a steady stream of reads of every object cannot
+// leave the pool unable to take new puts. Soft-pinned objects go after leased ones, and
+// only if allow-evict-soft-pinned; hard-pinned objects are never evicted.
 //
-// Time: expiry is absolute Unix milliseconds read from the Clock given at creation.
-// An expired key is invisible to every operation (lazy expiry) and its memory is
-// reclaimed by ExpireCycle (active expiry) without anyone touching it.
+// Locking: one mutex per shard of the table; no operation takes a global lock. Order:
+// shard locks in ascending index, then pool locks (the innermost). Eviction never runs
+// while the caller holds a shard lock.
+//
+// Time: expiry is absolute Unix milliseconds from the Clock given at creation. An
+// expired key is invisible to every operation and its memory is reclaimed by
+// ExpireCycle without anyone touching it.
 //
 // Thread-safe: every public method may be called from any thread.
 #pragma once
 
+#include <atomic>
+#include <condition_variable>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <thread>
+#include <vector>
 
 #include "common/clock.h"
 #include "common/function_ref.h"
 #include "common/status.h"
 
+namespace crescent::config {
+class Config;
+}
+
 namespace crescent::storage {
 
 class MemoryPool;
+class Segment;
+class SegmentRegistry;
+class ObjectTable;
+
+inline constexpr int64_t kNoExpiry = 0;
 
 // A value's bytes as a visitor sees them under the shard lock.
 class ValueView {
  public:
   std::string_view bytes() const { return bytes_; }
-  // Keeps the bytes alive until the returned token is destroyed; null when the value is
-  // small, in which case the visitor must copy what it needs before it returns.
+  // Keeps the bytes alive until the returned token is destroyed, even if the key is
+  // overwritten, removed, evicted or its segment unmounted meanwhile. Null when the
+  // value is small: the visitor must then copy what it needs before it returns.
   std::shared_ptr<const void> Pin() const;
 
  private:
   friend class ObjectTable;
   std::string_view bytes_;
-  MemoryPool* pool_ = nullptr;
+  Segment* segment_ = nullptr;
   uint64_t offset_ = 0;  // of the allocation (its header) when pinnable
   bool pinnable_ = false;
 };
 
-// A value copied into the pool outside any shard lock, ready to be committed to a key.
-// Destroying it uncommitted gives the memory back.
+// Where a new value's replicas go (Mooncake's ReplicateConfig). Best effort: a write
+// succeeds when at least one replica is placed.
+struct ReplicateConfig {
+  uint32_t replicas = 1;
+  bool soft_pin = false;
+  int64_t soft_pin_ms = 0;  // 0: the soft-pin-ttl option
+  bool hard_pin = false;
+  std::vector<std::string> preferred_segments;
+  bool same_node = false;   // every segment of a single node is on the same node
+};
+
+// A value copied into one or more segments outside any shard lock, ready to be
+// committed to a key. Destroying it uncommitted gives the memory back.
 class PreparedValue {
  public:
   PreparedValue() = default;
@@ -60,18 +95,23 @@ class PreparedValue {
   PreparedValue& operator=(PreparedValue&& other) noexcept;
   ~PreparedValue();
   size_t size() const { return size_; }
-  char* data() const;  // where the caller may write the bytes (Store::Reserve)
+  size_t replicas() const { return allocations_.size(); }
 
  private:
   friend class ObjectTable;
   friend class Store;
-  MemoryPool* pool_ = nullptr;
-  uint64_t offset_ = 0;
+  struct Allocation {
+    Segment* segment;
+    uint64_t offset;
+  };
+  void Release();
+  std::vector<Allocation> allocations_;
+  std::vector<std::shared_ptr<Segment>> keep_;  // segments stay alive until commit
   uint32_t size_ = 0;
-  bool valid_ = false;
+  uint64_t checksum_ = 0;
+  bool hard_pin_ = false;
+  int64_t soft_pin_until_ms_ = 0;
 };
-
-inline constexpr int64_t kNoExpiry = 0;
 
 // What an Update callback sees of the key, under its shard lock. `value` is valid only
 // during the callback.
@@ -87,31 +127,92 @@ struct UpdateDecision {
   enum class Ttl { kKeep, kSet, kClear };
   Value value = Value::kKeep;
   Ttl ttl = Ttl::kKeep;
-  std::string_view new_value;       // kWrite: copied into the pool under the lock
+  std::string_view new_value;         // kWrite: copied into the pool under the lock
   PreparedValue* prepared = nullptr;  // kWritePrepared: committed (moved from)
   int64_t expire_at_ms = kNoExpiry;   // Ttl::kSet; a time in the past deletes the key
+};
+
+enum class ReplicaKind { kMemory, kDisk };
+enum class ReplicaState { kInitialized, kProcessing, kComplete, kFailed, kRemoved };
+
+struct ReplicaInfo {
+  std::string segment;
+  ReplicaKind kind = ReplicaKind::kMemory;
+  ReplicaState state = ReplicaState::kComplete;
+};
+
+struct ObjectInfo {
+  uint64_t size = 0;
+  uint64_t version = 0;
+  uint64_t checksum = 0;
+  int64_t expire_at_ms = kNoExpiry;
+  int64_t lease_until_ms = 0;      // 0 or past: no lease
+  int64_t soft_pin_until_ms = 0;   // 0 or past: not soft-pinned
+  bool hard_pin = false;
+  std::vector<ReplicaInfo> replicas;
+};
+
+struct SegmentInfo {
+  std::string name;
+  size_t capacity = 0;
+  size_t used = 0;
+  int64_t replicas = 0;
+};
+
+// Put lifecycle (Mooncake's PutStart / PutEnd / PutRevoke): for writers that fill the
+// replicas themselves (a transfer, a socket read). Between PutStart and PutEnd the key
+// has a pending put that readers do not see; a put that never ends is revoked by
+// ReclaimStalePuts after put-timeout.
+struct PutHandle {
+  std::string key;
+  uint64_t put_id = 0;
+  size_t size = 0;
+  std::vector<char*> buffers;  // one per replica, each `size` bytes, to be filled
+  // Keeps the buffers valid while the handle lives, even if the put is revoked.
+  std::shared_ptr<const void> hold;
+};
+
+struct PutOptions {
+  ReplicateConfig config;
+  bool overwrite = true;             // false: PUT (OBJECT_ALREADY_EXISTS if present)
+  int64_t expire_at_ms = kNoExpiry;  // kNoExpiry: none
 };
 
 struct StoreOptions {
   size_t memory_capacity = 1ull << 30;
   bool huge_pages = true;
+  std::string segment_name = "local";
+  int64_t put_timeout_ms = 30'000;
+  // Eviction and leases read these from the config when one is given (they may change
+  // at run time); the values here serve when it is not.
+  const config::Config* config = nullptr;
+  bool background_eviction = true;
 };
 
 struct StoreStats {
   size_t keys = 0;
   size_t keys_with_expiry = 0;
-  uint64_t expired_keys = 0;        // removed because their time passed
+  uint64_t expired_keys = 0;
   uint64_t keyspace_hits = 0;
   uint64_t keyspace_misses = 0;
-  size_t value_bytes = 0;           // sum of value sizes
-  size_t metadata_bytes = 0;        // table nodes, buckets and expiry index
-  size_t pool_capacity = 0;
-  size_t pool_used = 0;             // bytes the pool holds for values
+  size_t value_bytes = 0;           // sum of value sizes (one replica each)
+  size_t metadata_bytes = 0;        // table nodes, buckets and indexes
+  size_t pool_capacity = 0;         // all mounted segments
+  size_t pool_used = 0;             // bytes the pools hold for values
   double pool_fragmentation = 0;
   bool huge_pages = false;
+  size_t segments = 0;
+  uint64_t evicted_objects = 0;
+  uint64_t evicted_bytes = 0;
+  uint64_t evicted_leased = 0;       // evictions that broke a lease
+  uint64_t evicted_soft_pinned = 0;
+  uint64_t leases_granted = 0;
+  size_t leased_objects = 0;
+  size_t soft_pinned_objects = 0;
+  size_t hard_pinned_objects = 0;
+  size_t pending_puts = 0;
+  uint64_t revoked_puts = 0;
 };
-
-class ObjectTable;
 
 class Store {
  public:
@@ -123,19 +224,34 @@ class Store {
 
   const Clock& clock() const { return *clock_; }
 
+  // --- Reads ---------------------------------------------------------------------
   // Calls `visit` under the key's shard lock if the key exists; returns whether it did.
-  // Counts a hit or a miss.
-  bool Get(std::string_view key, FunctionRef<void(const ValueView&)> visit);
+  // Counts a hit or a miss; grants a lease when `lease`.
+  bool Get(std::string_view key, FunctionRef<void(const ValueView&)> visit, bool lease = true);
+  bool Exists(std::string_view key, bool lease = false);
+  std::optional<ObjectInfo> Query(std::string_view key, bool lease = true);
+  // Expiry of the key: nullopt when absent, kNoExpiry when it has none.
+  std::optional<int64_t> GetExpiry(std::string_view key);
+  // Bytes this key costs (metadata plus its pool allocations); nullopt when absent.
+  std::optional<size_t> MemoryUsage(std::string_view key);
 
-  // Copies `bytes` into the pool. kOutOfMemory when the pool cannot hold it.
-  StatusOr<PreparedValue> Prepare(std::string_view bytes);
-  // Room for `size` bytes, for the caller to fill (e.g. straight from a socket).
-  StatusOr<PreparedValue> Reserve(size_t size);
+  // --- Writes ----------------------------------------------------------------------
+  // Copies `bytes` into the replicas `config` asks for (evicting if there is no room).
+  // kOutOfMemory when not even one replica can be placed.
+  StatusOr<PreparedValue> Prepare(std::string_view bytes, const ReplicateConfig& config = {});
 
   // Atomic read-modify-write of one key: `decide` runs under the shard lock and may be
   // called more than once (when memory must first be freed), so it must only compute.
-  // kOutOfMemory when a kWrite value cannot be placed.
   Status Update(std::string_view key, FunctionRef<UpdateDecision(const CurrentValue&)> decide);
+
+  // PUT / UPSERT: writes `value` with the pins and expiry of `options`.
+  // kAlreadyExists for PUT of an existing key (or one with a put in progress).
+  Status PutObject(std::string_view key, std::string_view value, const PutOptions& options);
+
+  StatusOr<PutHandle> PutStart(std::string_view key, size_t size, const PutOptions& options);
+  Status PutEnd(const PutHandle& handle);
+  void PutRevoke(const PutHandle& handle);
+  size_t ReclaimStalePuts();
 
   // Writes every pair atomically (all shards involved locked together). With
   // `only_if_none_exist`, writes nothing and returns false if any key exists.
@@ -143,37 +259,59 @@ class Store {
                           std::span<PreparedValue> values, bool only_if_none_exist);
 
   enum class RenameResult { kRenamed, kNoSuchKey, kTargetExists };
-  // Moves src's value and TTL to dst, replacing dst (unless only_if_absent).
   RenameResult Rename(std::string_view src, std::string_view dst, bool only_if_absent);
 
-  bool Exists(std::string_view key);
+  // DEL: removes whatever leases or pins the key has.
   bool Remove(std::string_view key);
-  // Expiry of the key: nullopt when absent, kNoExpiry when it has none.
-  std::optional<int64_t> GetExpiry(std::string_view key);
-  // Bytes this key costs (metadata plus its pool allocation); nullopt when absent.
-  std::optional<size_t> MemoryUsage(std::string_view key);
+  // REMOVE: kHasLease for a leased object unless `force`; kNotFound when absent.
+  Status RemoveObject(std::string_view key, bool force);
+  // Removes every key `match` accepts (leased ones only with force); returns how many.
+  size_t RemoveIf(FunctionRef<bool(std::string_view)> match, bool force);
+  void Clear();
 
-  // SCAN: visits keys of up to `count` buckets' worth starting at `cursor` and returns
-  // the next cursor (0 when done). A key present for the whole iteration is visited at
+  // --- Iteration -------------------------------------------------------------------
+  // SCAN: visits the keys of up to `count` buckets starting at `cursor`; returns the
+  // next cursor (0 when done). A key present for the whole iteration is visited at
   // least once, whatever grows or shrinks meanwhile.
   uint64_t Scan(uint64_t cursor, size_t count, FunctionRef<void(std::string_view)> visit);
   void ForEachKey(FunctionRef<void(std::string_view)> visit);
   std::optional<std::string> RandomKey();
   size_t Size() const;
-  void Clear();
 
+  // --- Segments --------------------------------------------------------------------
+  Status MountSegment(std::string name, size_t capacity);
+  // Drops the segment's replicas and the objects that had no other; returns how many
+  // objects were dropped.
+  StatusOr<size_t> UnmountSegment(std::string_view name);
+  std::vector<SegmentInfo> Segments() const;
+
+  // --- Maintenance -----------------------------------------------------------------
   // Active expiry: removes up to `budget` expired keys; returns how many it removed.
   size_t ExpireCycle(size_t budget);
+  // Evicts, in policy order, until `bytes` are freed or nothing more may go. Returns
+  // the bytes freed. Also run by the background evictor above the high watermark.
+  size_t Evict(size_t bytes);
 
   StoreStats GetStats() const;
-  // Zeroes the counters (hits, misses, expired keys): CONFIG RESETSTAT.
   void ResetStats();
 
  private:
-  Store(const Clock* clock, std::unique_ptr<MemoryPool> pool);
+  Store(const StoreOptions& options, const Clock* clock);
+  // Room for `size` bytes in the replicas `config` asks for, not yet filled.
+  StatusOr<PreparedValue> Reserve(size_t size, const ReplicateConfig& config);
+  // Allocates `bytes` for a replica in `segment`, evicting to make room.
+  std::optional<uint64_t> AllocateIn(Segment& segment, size_t bytes);
+  void EvictorLoop();
+
+  StoreOptions options_;
   const Clock* clock_;
-  std::unique_ptr<MemoryPool> pool_;
+  std::unique_ptr<SegmentRegistry> segments_;
   std::unique_ptr<ObjectTable> table_;
+
+  std::mutex evictor_mu_;
+  std::condition_variable evictor_cv_;
+  bool evictor_stop_ = false;  // GUARDED_BY(evictor_mu_)
+  std::thread evictor_;
 };
 
 }  // namespace crescent::storage

@@ -1,11 +1,11 @@
-// How a value occupies its pool allocation (internal to storage/).
+// How a value occupies a replica's allocation in a segment (internal to storage/).
 //
 // A small value (< Store::kPinThreshold bytes) is its bytes and nothing else: readers copy
 // it under the shard lock, so it needs no reference count, and 100-byte values pay no
 // header. A large value starts with an 8-byte header holding an atomic reference count
-// (one for the key that owns it, one per pinned reader), so a reply can be written from
-// the pool after the lock is gone; the last reference frees it. An empty value has no
-// allocation at all.
+// (one for the object that owns the replica, one per pinned reader), so a reply can be
+// written from the pool after the lock is gone; the last reference frees it. An empty
+// value has no allocation at all.
 #pragma once
 
 #include <atomic>
@@ -13,6 +13,7 @@
 #include <cstdint>
 
 #include "storage/memory_pool.h"
+#include "storage/segment.h"
 #include "storage/store.h"
 
 namespace crescent::storage {
@@ -26,22 +27,32 @@ inline size_t ValueAllocationBytes(size_t size) {
   return IsLargeValue(size) ? size + kLargeValueHeader : size;
 }
 
-inline std::atomic<uint32_t>* LargeValueRefs(MemoryPool* pool, uint64_t offset) {
-  return reinterpret_cast<std::atomic<uint32_t>*>(pool->At(offset));
+inline std::atomic<uint32_t>* LargeValueRefs(Segment* segment, uint64_t offset) {
+  return reinterpret_cast<std::atomic<uint32_t>*>(segment->pool().At(offset));
 }
 
-inline char* ValueBytes(MemoryPool* pool, uint64_t offset, size_t size) {
-  return pool->At(offset) + (IsLargeValue(size) ? kLargeValueHeader : 0);
+inline char* ValueBytes(Segment* segment, uint64_t offset, size_t size) {
+  return segment->pool().At(offset) + (IsLargeValue(size) ? kLargeValueHeader : 0);
+}
+
+// Sets up a fresh allocation: the owner's reference for a large value.
+inline void InitValue(Segment* segment, uint64_t offset, size_t size) {
+  if (IsLargeValue(size)) LargeValueRefs(segment, offset)->store(1, std::memory_order_relaxed);
 }
 
 // Drops one reference (the owner's or a reader's); frees the allocation with the last.
-inline void ReleaseValue(MemoryPool* pool, uint64_t offset, size_t size) {
+inline void ReleaseValue(Segment* segment, uint64_t offset, size_t size) {
   if (size == 0) return;
   if (IsLargeValue(size) &&
-      LargeValueRefs(pool, offset)->fetch_sub(1, std::memory_order_acq_rel) != 1) {
+      LargeValueRefs(segment, offset)->fetch_sub(1, std::memory_order_acq_rel) != 1) {
     return;
   }
-  pool->Free(offset, ValueAllocationBytes(size));
+  segment->pool().Free(offset, ValueAllocationBytes(size));
 }
+
+// Copies `size` bytes and returns their XXH3 checksum, in one pass over memory: the
+// source is hashed in cache-sized chunks right after each is copied.
+uint64_t CopyAndChecksum(char* dst, const char* src, size_t size);
+uint64_t Checksum(const char* data, size_t size);
 
 }  // namespace crescent::storage

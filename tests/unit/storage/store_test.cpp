@@ -19,6 +19,7 @@ std::unique_ptr<Store> MakeStore(const Clock* clock, size_t capacity = 64 << 20)
   StoreOptions options;
   options.memory_capacity = capacity;
   options.huge_pages = false;
+  options.background_eviction = false;  // deterministic: eviction only when a write needs room
   auto store = Store::Create(options, clock);
   REQUIRE(store.ok());
   return std::move(store).value();
@@ -216,22 +217,40 @@ TEST_CASE("Rename moves the value and TTL and honours only_if_absent") {
   CHECK(Read(*store, "dst") == "value");
 }
 
-TEST_CASE("a full pool reports out of memory and loses nothing") {
+TEST_CASE("a full pool evicts old values to take new ones") {
   ManualClock clock;
   auto store = MakeStore(&clock, 4 << 20);
   std::string chunk(512 * 1024, 'z');
+  for (int i = 0; i < 64; ++i) {
+    clock.Advance(1);
+    REQUIRE(Put(*store, "k" + std::to_string(i), chunk).ok());
+  }
+  CHECK(Read(*store, "k63") == chunk);  // the newest survives
+  auto stats = store->GetStats();
+  CHECK(stats.evicted_objects >= 64 - 8);
+  CHECK(stats.pool_used <= stats.pool_capacity);
+  CHECK(store->Size() + stats.evicted_objects == 64);
+}
+
+TEST_CASE("with nothing evictable a full pool reports out of memory and loses nothing") {
+  ManualClock clock;
+  auto store = MakeStore(&clock, 4 << 20);
+  std::string chunk(512 * 1024, 'z');
+  PutOptions pinned;
+  pinned.config.hard_pin = true;
   int stored = 0;
   Status last;
   for (int i = 0; i < 64; ++i) {
-    last = Put(*store, "k" + std::to_string(i), chunk);
+    last = store->PutObject("k" + std::to_string(i), chunk, pinned);
     if (!last.ok()) break;
     ++stored;
   }
   CHECK(last.code() == StatusCode::kOutOfMemory);
   CHECK(stored >= 4);
   for (int i = 0; i < stored; ++i) CHECK(Read(*store, "k" + std::to_string(i)) == chunk);
-  auto prepared = store->Prepare(chunk);
-  CHECK(prepared.status().code() == StatusCode::kOutOfMemory);
+  CHECK(store->Prepare(chunk).status().code() == StatusCode::kOutOfMemory);
+  // 7 pinned values fill all but ~512 KB; a value larger than that cannot be placed.
+  CHECK(Put(*store, "other", std::string(600000, 's')).code() == StatusCode::kOutOfMemory);
 }
 
 TEST_CASE("RandomKey finds a key and skips expired ones") {

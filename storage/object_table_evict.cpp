@@ -1,0 +1,137 @@
+// ObjectTable: eviction.
+//
+// Candidates are found by sampling, as Redis does for its maxmemory policies: a few
+// random buckets in each of several shards (taken round-robin), then the best quarter
+// of the sample by the policy's score is evicted, each re-checked under its shard lock.
+// Sampling needs no per-object list pointers (memory per key matters here) and holds
+// one shard lock at a time.
+//
+// Order of eviction, in tiers: (0) objects neither leased nor soft-pinned, (1) leased
+// ones, then (2) soft-pinned ones if allowed; hard-pinned objects never. A lease is a
+// hint that a client is about to read the object; the bytes of a reply already in
+// flight are protected by their pin, so breaking a lease under memory pressure loses no
+// data that is being sent. That is what keeps a pool whose every object is read again
+// and again able to take new puts.
+#include <algorithm>
+#include <random>
+
+#include "storage/object_table.h"
+#include "storage/value_memory.h"
+
+namespace crescent::storage {
+
+namespace {
+constexpr int kSampleTries = 8;        // random buckets looked at per shard
+constexpr int kSamplesPerShard = 4;    // candidates taken per shard
+constexpr size_t kShardsPerRound = 8;  // shards sampled before choosing
+constexpr size_t kKeepOneIn = 4;       // evict the best quarter of a round's sample
+}  // namespace
+
+uint64_t ObjectTable::VictimScore(Node* node, int64_t now) const {
+  switch (policy_.load(std::memory_order_relaxed)) {
+    case EvictionParams::Policy::kLfu: {
+      uint32_t minutes = static_cast<uint32_t>((now - start_ms_) / 60000) & 0xFFFFFF;
+      uint32_t counter = node->access & 0xFF;
+      uint32_t idle = (minutes - (node->access >> 8)) & 0xFFFFFF;
+      counter = idle >= 8 ? 0 : counter >> idle;
+      return 255 - counter;
+    }
+    case EvictionParams::Policy::kTtl:
+      if (node->expire_at_ms != kNoExpiry) {
+        // Nearest expiry first, and any object with a TTL before any without.
+        uint64_t remaining = static_cast<uint64_t>(std::max<int64_t>(0, node->expire_at_ms - now));
+        return (uint64_t{1} << 63) + ((uint64_t{1} << 62) - std::min(remaining, uint64_t{1} << 62));
+      }
+      [[fallthrough]];
+    case EvictionParams::Policy::kLru:
+      break;
+  }
+  return static_cast<uint32_t>(AccessClock(now) - node->access);  // idle ms, modulo 2^32
+}
+
+bool ObjectTable::Evictable(Node* n, Segment* segment, int tier, int64_t now) const {
+  if (!n->visible() || n->size == 0 || (n->flags & kHardPin)) return false;
+  if (n->soft_pin_until_ms > now && tier < 2) return false;
+  if (n->lease_until_ms > now && tier < 1) return false;
+  if (segment == nullptr) return true;
+  for (size_t i = 0; i < n->replica_count; ++i) {
+    if (n->replica(i).segment == segment) return true;
+  }
+  return false;
+}
+
+void ObjectTable::LockedSample(Shard& shard, size_t shard_index, Segment* segment, int tier,
+                               int64_t now, std::vector<Candidate>* out) {
+  if (shard.visible == 0) return;
+  thread_local std::minstd_rand rng{std::random_device{}()};
+  size_t mask = shard.buckets.size() - 1;
+  int taken = 0;
+  auto take_from = [&](size_t bucket) {
+    for (Node* n = shard.buckets[bucket]; n != nullptr && taken < kSamplesPerShard; n = n->next) {
+      if (!Evictable(n, segment, tier, now)) continue;
+      ++taken;
+      uint64_t score = Expired(n, now) ? UINT64_MAX : VictimScore(n, now);
+      out->push_back({score, shard_index, std::string(n->key())});
+    }
+  };
+  for (int b = 0; b < kSampleTries && taken < kSamplesPerShard; ++b) take_from(rng() & mask);
+  // Nothing in the random buckets: walk the whole shard, so that "no candidate here" is
+  // an answer, not bad luck (a tier is only given up on when every shard says so).
+  size_t start = rng() & mask;
+  for (size_t b = 0; b <= mask && taken == 0; ++b) take_from((start + b) & mask);
+}
+
+size_t ObjectTable::Evict(size_t bytes, Segment* segment, const EvictionParams& params) {
+  size_t freed = 0;
+  std::vector<Candidate> candidates;
+  for (int tier = 0; tier < 3 && freed < bytes; ++tier) {
+    if (tier == 2 && !params.allow_soft_pinned) break;
+    // A tier is exhausted after sampling every shard without finding a candidate.
+    size_t empty_shards = 0;
+    while (freed < bytes && empty_shards < kShards) {
+      // Sample several shards, so that the choice is among enough candidates even when
+      // each shard holds few objects; then evict the best few of the sample.
+      candidates.clear();
+      for (size_t i = 0; i < kShardsPerRound; ++i) {
+        size_t index = evict_cursor_.fetch_add(1, std::memory_order_relaxed) % kShards;
+        Shard& shard = shards_[index];
+        std::lock_guard lock(shard.mu);
+        size_t before = candidates.size();
+        LockedSample(shard, index, segment, tier, clock_->NowMs(), &candidates);
+        empty_shards = candidates.size() == before ? empty_shards + 1 : 0;
+      }
+      if (candidates.empty()) continue;
+      std::sort(candidates.begin(), candidates.end(),
+                [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
+      size_t evict_now = std::max<size_t>(1, candidates.size() / kKeepOneIn);
+      for (size_t c = 0; c < evict_now && freed < bytes; ++c) {
+        Shard& shard = shards_[candidates[c].shard];
+        std::lock_guard lock(shard.mu);
+        int64_t now = clock_->NowMs();
+        uint64_t hash = Hash(candidates[c].key);
+        Node* victim = LockedFindAny(shard, candidates[c].key, hash, now);
+        // Re-checked under the lock: it may have been read, pinned or removed meanwhile.
+        if (victim == nullptr || !Evictable(victim, segment, tier, now)) continue;
+        size_t victim_bytes = 0;
+        for (size_t i = 0; i < victim->replica_count; ++i) {
+          if (segment == nullptr || victim->replica(i).segment == segment) {
+            victim_bytes += ValueAllocationBytes(victim->size);
+          }
+        }
+        ++shard.evicted;
+        shard.evicted_bytes += victim->size;
+        if (victim->lease_until_ms > now) ++shard.evicted_leased;
+        if (victim->soft_pin_until_ms > now) ++shard.evicted_soft_pinned;
+        if (victim->pending != nullptr) {
+          LockedDropValue(shard, victim);
+        } else {
+          LockedDelete(shard, victim);
+        }
+        freed += victim_bytes;
+      }
+    }
+  }
+  return freed;
+}
+
+}  // namespace crescent::storage

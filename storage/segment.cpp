@@ -1,0 +1,94 @@
+#include "storage/segment.h"
+
+#include <algorithm>
+#include <mutex>
+
+namespace crescent::storage {
+
+Status SegmentRegistry::Mount(std::string name, size_t capacity, bool huge_pages) {
+  if (name.empty()) return Status(StatusCode::kInvalidArgument, "a segment needs a name");
+  {
+    std::shared_lock lock(mu_);
+    for (const auto& s : mounted_) {
+      if (s->name() == name) {
+        return Status(StatusCode::kSegmentExists, "segment '" + name + "' is already mounted");
+      }
+    }
+  }
+  MemoryPool::Options options;
+  options.capacity = capacity;
+  options.huge_pages = huge_pages;
+  auto pool = MemoryPool::Create(options);
+  if (!pool.ok()) return pool.status();
+  std::unique_lock lock(mu_);
+  for (const auto& s : mounted_) {
+    if (s->name() == name) {
+      return Status(StatusCode::kSegmentExists, "segment '" + name + "' is already mounted");
+    }
+  }
+  mounted_.push_back(std::make_shared<Segment>(next_id_++, std::move(name), std::move(pool).value()));
+  return Status::Ok();
+}
+
+std::shared_ptr<Segment> SegmentRegistry::Detach(std::string_view name) {
+  std::unique_lock lock(mu_);
+  auto it = std::find_if(mounted_.begin(), mounted_.end(),
+                         [&](const auto& s) { return s->name() == name; });
+  if (it == mounted_.end()) return nullptr;
+  std::shared_ptr<Segment> segment = *it;
+  segment->set_unmounted();
+  mounted_.erase(it);
+  return segment;
+}
+
+std::vector<std::shared_ptr<Segment>> SegmentRegistry::Mounted() const {
+  std::shared_lock lock(mu_);
+  return mounted_;
+}
+
+std::shared_ptr<Segment> SegmentRegistry::Find(std::string_view name) const {
+  std::shared_lock lock(mu_);
+  for (const auto& s : mounted_) {
+    if (s->name() == name) return s;
+  }
+  return nullptr;
+}
+
+size_t SegmentRegistry::capacity() const {
+  std::shared_lock lock(mu_);
+  size_t total = 0;
+  for (const auto& s : mounted_) total += s->pool().capacity();
+  return total;
+}
+
+size_t SegmentRegistry::used() const {
+  std::shared_lock lock(mu_);
+  size_t total = 0;
+  for (const auto& s : mounted_) total += s->pool().used_bytes();
+  return total;
+}
+
+std::vector<std::shared_ptr<Segment>> SegmentRegistry::PlacementOrder(
+    std::span<const std::string> preferred) const {
+  std::vector<std::shared_ptr<Segment>> order;
+  std::shared_lock lock(mu_);
+  for (const auto& name : preferred) {
+    for (const auto& s : mounted_) {
+      if (s->name() == name && std::find(order.begin(), order.end(), s) == order.end()) {
+        order.push_back(s);
+      }
+    }
+  }
+  size_t fixed = order.size();
+  for (const auto& s : mounted_) {
+    if (std::find(order.begin(), order.end(), s) == order.end()) order.push_back(s);
+  }
+  std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(fixed), order.end(),
+                   [](const auto& a, const auto& b) {
+                     return a->pool().capacity() - a->pool().used_bytes() >
+                            b->pool().capacity() - b->pool().used_bytes();
+                   });
+  return order;
+}
+
+}  // namespace crescent::storage
