@@ -75,5 +75,7 @@ std::span<const CommandSpec> StringCommands();
 std::span<const CommandSpec> KeyspaceCommands();
 std::span<const CommandSpec> ServerCommands();
 std::span<const CommandSpec> IntrospectionCommands();
+std::span<const CommandSpec> ObjectCommands();
+std::span<const CommandSpec> SegmentCommands();
 
 }  // namespace crescent::server

@@ -18,7 +18,8 @@ const CommandEntry* CommandEntry::FindSubcommand(std::string_view name) const {
 
 CommandTable::CommandTable() {
   for (auto family : {ConnectionCommands(), StringCommands(), KeyspaceCommands(),
-                      ServerCommands(), IntrospectionCommands()}) {
+                      ServerCommands(), IntrospectionCommands(), ObjectCommands(),
+                      SegmentCommands()}) {
     for (const CommandSpec& spec : family) {
       auto entry = std::make_unique<CommandEntry>();
       entry->spec = &spec;

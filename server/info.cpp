@@ -144,7 +144,7 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
     Field(&out, "total_net_output_bytes:{}", st.net_output_bytes.load());
     Field(&out, "rejected_connections:{}", st.rejected_connections.load());
     Field(&out, "expired_keys:{}", store.expired_keys);
-    Field(&out, "evicted_keys:0");
+    Field(&out, "evicted_keys:{}", store.evicted_objects);
     Field(&out, "keyspace_hits:{}", store.keyspace_hits);
     Field(&out, "keyspace_misses:{}", store.keyspace_misses);
     Field(&out, "total_error_replies:{}", st.total_error_replies.load());
@@ -195,17 +195,28 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
   }
   if (want("segments")) {
     Section(&out, "Segments");
-    Field(&out, "segment_count:1");
-    Field(&out, "segment0:name=local,capacity={},used={},objects={}", store.pool_capacity,
-          store.pool_used, store.keys);
+    auto segments = server.store().Segments();
+    Field(&out, "segment_count:{}", segments.size());
+    for (size_t i = 0; i < segments.size(); ++i) {
+      Field(&out, "segment{}:name={},capacity={},used={},objects={}", i, segments[i].name,
+            segments[i].capacity, segments[i].used, segments[i].replicas);
+    }
   }
   if (want("eviction")) {
     Section(&out, "Eviction");
     Field(&out, "eviction_policy:{}", cfg.EnumName(OptionId::kEvictionPolicy));
     Field(&out, "eviction_high_watermark:{}", cfg.Double(OptionId::kEvictionHighWatermark));
     Field(&out, "eviction_ratio:{}", cfg.Double(OptionId::kEvictionRatio));
-    Field(&out, "evicted_objects:0");
-    Field(&out, "evicted_bytes:0");
+    Field(&out, "evicted_objects:{}", store.evicted_objects);
+    Field(&out, "evicted_bytes:{}", store.evicted_bytes);
+    Field(&out, "evicted_leased:{}", store.evicted_leased);
+    Field(&out, "evicted_soft_pinned:{}", store.evicted_soft_pinned);
+    Field(&out, "leases_granted:{}", store.leases_granted);
+    Field(&out, "leased_objects:{}", store.leased_objects);
+    Field(&out, "soft_pinned_objects:{}", store.soft_pinned_objects);
+    Field(&out, "hard_pinned_objects:{}", store.hard_pinned_objects);
+    Field(&out, "pending_puts:{}", store.pending_puts);
+    Field(&out, "revoked_puts:{}", store.revoked_puts);
   }
   return out;
 }

@@ -257,8 +257,14 @@ class MemoryPool::Impl {
 
   void Free(uint64_t offset, size_t size) {
     assert(size > 0 && offset + size <= capacity_);
-    if (size <= max_slab_object_) {
+    // A small request lives in a slab page unless no page could be had when it was
+    // made (see AllocateSmall); an owned page cannot change owner while one of its slots
+    // is live, nor can a range inside an unowned page become a slab page, so reading the
+    // owner here is stable for this allocation.
+    if (size <= max_slab_object_ && pages_[offset >> page_shift_].owner != kNoClass) {
       FreeSmall(offset, size);
+    } else if (size <= max_slab_object_) {
+      FreeSmallFromRanges(offset, size);
     } else {
       FreeLarge(offset, size);
     }
@@ -271,6 +277,10 @@ class MemoryPool::Impl {
   std::optional<uint64_t> AllocateLarge(size_t size);
   void FreeSmall(uint64_t offset, size_t size);
   void FreeLarge(uint64_t offset, size_t size);
+  // A small request served by the range allocator when no slab page can be had: it
+  // holds its class size rounded to the range granule, so AllocationSize stays true.
+  std::optional<uint64_t> AllocateSmallFromRanges(size_t size);
+  void FreeSmallFromRanges(uint64_t offset, size_t size);
   std::optional<uint64_t> do_TakeSlot(SizeClass& c, size_t size);
   uint64_t do_TakeSlotFrom(SizeClass& c, uint32_t page, size_t size);
   void ReleaseToKernel(uint64_t offset, size_t size);
@@ -295,6 +305,10 @@ class MemoryPool::Impl {
   size_t large_bytes_ = 0;
   size_t large_requested_ = 0;
   size_t large_live_ = 0;
+  size_t small_range_bytes_ = 0;      // held by small requests in ranges
+  size_t small_range_allocated_ = 0;  // their class sizes
+  size_t small_range_requested_ = 0;
+  size_t small_range_live_ = 0;
 };
 
 // Takes the lowest free slot of the class's lowest partial page. REQUIRES: c.mu held.
@@ -328,8 +342,16 @@ std::optional<uint64_t> MemoryPool::Impl::AllocateSmall(size_t size) {
     page_offset = ranges_.AllocateAligned(page_size_, page_size_);
     if (page_offset) slab_page_bytes_ += page_size_;
   }
+  if (!page_offset) {
+    {
+      std::lock_guard lock(c.mu);
+      if (auto offset = do_TakeSlot(c, size)) return offset;  // freed meanwhile
+    }
+    // No aligned free page is left, but free bytes may be: serve the request from the
+    // range allocator rather than fail a small write while memory is free.
+    return AllocateSmallFromRanges(size);
+  }
   std::lock_guard lock(c.mu);
-  if (!page_offset) return do_TakeSlot(c, size);  // a slot may have been freed meanwhile
   const uint32_t page = static_cast<uint32_t>(*page_offset >> page_shift_);
   pages_[page].Init(static_cast<uint16_t>(cls), c.slots_per_page);
   c.partial_pages.insert(page);
@@ -379,6 +401,31 @@ std::optional<uint64_t> MemoryPool::Impl::AllocateLarge(size_t size) {
   return offset;
 }
 
+std::optional<uint64_t> MemoryPool::Impl::AllocateSmallFromRanges(size_t size) {
+  const size_t class_size = classes_[ClassOf(size)].object_size;
+  const size_t rounded = RoundUp(class_size, kLargeAlign);
+  std::lock_guard lock(range_mu_);
+  std::optional<uint64_t> offset = ranges_.Allocate(rounded);
+  if (offset) {
+    small_range_bytes_ += rounded;
+    small_range_allocated_ += class_size;
+    small_range_requested_ += size;
+    ++small_range_live_;
+  }
+  return offset;
+}
+
+void MemoryPool::Impl::FreeSmallFromRanges(uint64_t offset, size_t size) {
+  const size_t class_size = classes_[ClassOf(size)].object_size;
+  const size_t rounded = RoundUp(class_size, kLargeAlign);
+  std::lock_guard lock(range_mu_);
+  ranges_.Free(offset, rounded);
+  small_range_bytes_ -= rounded;
+  small_range_allocated_ -= class_size;
+  small_range_requested_ -= size;
+  --small_range_live_;
+}
+
 void MemoryPool::Impl::FreeLarge(uint64_t offset, size_t size) {
   const size_t rounded = RoundUp(size, kLargeAlign);
   // Still ours until ranges_.Free publishes it, so nobody else can be using it.
@@ -413,15 +460,19 @@ MemoryPool::Stats MemoryPool::Impl::GetStats() const {
   s.requested_bytes += large_requested_;
   s.allocated_bytes += large_bytes_;
   s.live_allocations += large_live_;
+  s.requested_bytes += small_range_requested_;
+  s.allocated_bytes += small_range_allocated_;
+  s.live_allocations += small_range_live_;
   s.slab_page_bytes = slab_page_bytes_;
   s.large_bytes = large_bytes_;
-  s.free_bytes = capacity_ - slab_page_bytes_ - large_bytes_;
+  s.small_range_bytes = small_range_bytes_;
+  s.free_bytes = capacity_ - slab_page_bytes_ - large_bytes_ - small_range_bytes_;
   s.largest_free_range = ranges_.largest();
   return s;
 }
 
 double MemoryPool::Stats::fragmentation() const {
-  const size_t held = slab_page_bytes + large_bytes;
+  const size_t held = slab_page_bytes + large_bytes + small_range_bytes;
   if (held == 0) return 0.0;
   return 1.0 - static_cast<double>(requested_bytes) / static_cast<double>(held);
 }

@@ -52,12 +52,15 @@ class MemoryPool {
     size_t requested_bytes = 0;   // sum of sizes callers asked for (live allocations)
     size_t allocated_bytes = 0;   // bytes held for them, after rounding to a class
     size_t slab_page_bytes = 0;   // bytes of slab pages taken from the range allocator
-    size_t large_bytes = 0;       // bytes held by range allocations
-    size_t free_bytes = 0;        // capacity - slab_page_bytes - large_bytes
+    size_t large_bytes = 0;       // bytes held by range allocations of large requests
+    // Bytes held by small requests that the range allocator served because no free
+    // aligned slab page was left (a fragmented pool still takes small writes).
+    size_t small_range_bytes = 0;
+    size_t free_bytes = 0;        // capacity - slab_page_bytes - large_bytes - small_range_bytes
     size_t largest_free_range = 0;
     size_t live_allocations = 0;
     bool huge_pages = false;      // whether MAP_HUGETLB was granted
-    // 1 - requested / (slab_page_bytes + large_bytes): what rounding and partly used
+    // 1 - requested / (slab_page_bytes + large_bytes + small_range_bytes): what rounding and partly used
     // slab pages cost, as INFO reports it.
     double fragmentation() const;
   };

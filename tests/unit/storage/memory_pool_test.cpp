@@ -117,8 +117,8 @@ void CheckStatsMatch(const MemoryPool& pool, const Shadow& shadow, size_t max_sl
   CHECK(s.allocated_bytes == allocated);
   CHECK(s.large_bytes == large);
   CHECK(s.live_allocations == shadow.live().size());
-  CHECK(s.slab_page_bytes + s.large_bytes + s.free_bytes == s.capacity);
-  CHECK(s.allocated_bytes <= s.slab_page_bytes + s.large_bytes);
+  CHECK(s.slab_page_bytes + s.large_bytes + s.small_range_bytes + s.free_bytes == s.capacity);
+  CHECK(s.allocated_bytes <= s.slab_page_bytes + s.large_bytes + s.small_range_bytes);
   CHECK(s.largest_free_range <= s.free_bytes);
 }
 
@@ -506,7 +506,9 @@ TEST_CASE("concurrent allocate and free from four threads") {
   std::thread reader([&] {
     while (!done.load()) {
       const MemoryPool::Stats s = pool->GetStats();
-      if (s.slab_page_bytes + s.large_bytes + s.free_bytes != s.capacity) bad_stats.fetch_add(1);
+      if (s.slab_page_bytes + s.large_bytes + s.small_range_bytes + s.free_bytes != s.capacity) {
+        bad_stats.fetch_add(1);
+      }
     }
   });
   for (std::thread& t : threads) t.join();
@@ -527,5 +529,27 @@ TEST_CASE("concurrent allocate and free from four threads") {
   CheckEmpty(*pool);
 }
 
+TEST_CASE("small requests are served from free ranges when no slab page can be had") {
+  // Fill the pool with large allocations, leaving less than one aligned page free.
+  auto pool = MakePool(8 * MiB, MiB, 16 * KiB);
+  std::vector<uint64_t> large;
+  while (auto offset = pool->Allocate(MiB - 512)) large.push_back(*offset);
+  REQUIRE(pool->GetStats().largest_free_range < MiB);
+  REQUIRE(pool->GetStats().free_bytes > 0);
+  // No slab page is available, yet a small value still fits in the free bytes.
+  auto small = pool->Allocate(100);
+  REQUIRE(small.has_value());
+  std::memset(pool->At(*small), 0x5a, 100);
+  auto stats = pool->GetStats();
+  CHECK(stats.small_range_bytes == 128);
+  CHECK(stats.slab_page_bytes == 0);
+  CHECK(stats.allocated_bytes == pool->AllocationSize(100) + large.size() * pool->AllocationSize(MiB - 512));
+  pool->Free(*small, 100);
+  CHECK(pool->GetStats().small_range_bytes == 0);
+  for (uint64_t offset : large) pool->Free(offset, MiB - 512);
+  CheckEmpty(*pool);
+}
+
 }  // namespace
 }  // namespace crescent::storage
+
