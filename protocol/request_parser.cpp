@@ -14,6 +14,11 @@
 #include <limits>
 
 namespace crescent::protocol {
+
+namespace {
+// Marks an argument held outside the input (see TakePendingBulk).
+constexpr size_t kExternal = SIZE_MAX;
+}  // namespace
 namespace {
 
 constexpr const char* kTooBigInline = "ERR Protocol error: too big inline request";
@@ -161,12 +166,33 @@ void RequestParser::Reset() {
 
 void RequestParser::StartNextRequest() {
   state_ = State::kStart;
+  skip_ = 0;
+  external_.clear();
   bytes_needed_ = 0;
   multibulk_len_ = -1;
   bulk_len_ = -1;
   pos_ = 0;
   scan_ = 0;
   ClearAndTrim(&offsets_);
+}
+
+std::optional<RequestParser::PendingBulk> RequestParser::pending_bulk() const {
+  if (state_ != State::kMultibulk || bulk_len_ < 0 || skip_ > 0) return std::nullopt;
+  return PendingBulk{offsets_.size(), static_cast<size_t>(bulk_len_), pos_};
+}
+
+void RequestParser::TakePendingBulk(std::string_view external) {
+  offsets_.emplace_back(kExternal, external_.size());
+  external_.push_back(external);
+  bulk_len_ = -1;
+  scan_ = pos_;
+  skip_ = 2;  // the CRLF after the payload, which Redis skips unread
+  bytes_needed_ = 0;
+}
+
+std::string_view RequestParser::parsed_arg(std::span<const char> input, size_t i) const {
+  const auto& [offset, len] = offsets_[i];
+  return offset == kExternal ? external_[len] : std::string_view(input.data() + offset, len);
 }
 
 ParseStatus RequestParser::Fail(std::string text) {
@@ -261,7 +287,17 @@ ParseStatus RequestParser::ParseMultibulk(const char* data, size_t n, size_t* co
     offsets_.reserve(std::min(static_cast<size_t>(count), kMaxInitialReserve));
   }
 
-  while (offsets_.size() < static_cast<size_t>(multibulk_len_)) {
+  while (offsets_.size() < static_cast<size_t>(multibulk_len_) || skip_ > 0) {
+    if (skip_ > 0) {
+      if (n < pos_ + skip_) {
+        bytes_needed_ = pos_ + skip_;
+        return ParseStatus::kNeedMore;
+      }
+      pos_ += skip_;
+      scan_ = pos_;
+      skip_ = 0;
+      continue;
+    }
     if (bulk_len_ < 0) {
       const ParseStatus st = FindLine(data, n, kTooBigBulkCount, &cr);
       if (st != ParseStatus::kOk) {
@@ -304,7 +340,9 @@ ParseStatus RequestParser::ParseMultibulk(const char* data, size_t n, size_t* co
   }
 
   args_.reserve(offsets_.size());
-  for (const auto& [offset, len] : offsets_) args_.emplace_back(data + offset, len);
+  for (const auto& [offset, len] : offsets_) {
+    args_.push_back(offset == kExternal ? external_[len] : std::string_view(data + offset, len));
+  }
   *consumed = pos_;
   StartNextRequest();
   return ParseStatus::kOk;

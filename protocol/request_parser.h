@@ -30,6 +30,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -73,6 +74,24 @@ class RequestParser {
   void set_limits(const ParserLimits& limits) { limits_ = limits; }
   void Reset();
 
+  // Receiving a large bulk somewhere else. After kNeedMore, when the parser is inside
+  // the payload of a bulk whose length it knows, pending_bulk() describes it: which
+  // argument it is, its length, and where its payload starts (from the request start).
+  // The caller may then move the payload elsewhere (e.g. read it from the socket
+  // straight into the value's replica): it truncates its input at `offset` and, once it
+  // holds all `length` bytes, calls TakePendingBulk with them. The input must then go on
+  // with the bytes that follow the payload (its CRLF). The external bytes are returned by
+  // args() like any other argument and must stay valid until the request is consumed.
+  struct PendingBulk {
+    size_t index;   // argument number (0: the command name)
+    size_t length;
+    size_t offset;  // of the first payload byte, from the start of the request
+  };
+  std::optional<PendingBulk> pending_bulk() const;
+  void TakePendingBulk(std::string_view external);
+  // The i-th argument already parsed of the request in progress (i < pending index).
+  std::string_view parsed_arg(std::span<const char> input, size_t i) const;
+
  private:
   // What the parser is in the middle of. The caller always passes the input from the
   // start of the current request, so every position below is relative to that start
@@ -100,7 +119,10 @@ class RequestParser {
   int64_t multibulk_len_ = -1;
   int64_t bulk_len_ = -1;
   size_t pos_ = 0;
-  std::vector<std::pair<size_t, size_t>> offsets_;
+  std::vector<std::pair<size_t, size_t>> offsets_;  // pos kExternal: external_[len]
+  std::vector<std::string_view> external_;
+  // Bytes to skip before the next header: the CRLF after an external payload.
+  size_t skip_ = 0;
   // Where the search for the current line's terminator resumes (>= pos_), so a long
   // line arriving in small pieces is scanned once.
   size_t scan_ = 0;

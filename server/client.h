@@ -7,7 +7,11 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
+
+#include "storage/store.h"
 
 namespace crescent::server {
 
@@ -25,6 +29,20 @@ class Client {
   // I/O thread only.
   bool authenticated = false;
   bool close_after_reply = false;  // QUIT, CLIENT KILL of itself, protocol errors
+
+  // A large SET / PUT / UPSERT value that the connection read from the socket straight
+  // into the store, waiting for its command to run (I/O thread only). The command takes
+  // it when its value argument is these bytes; otherwise it is dropped after the command.
+  std::optional<storage::PreparedValue> received_value;
+  std::optional<storage::PreparedValue> TakeReceived(std::string_view arg) {
+    if (!received_value || received_value->data() != arg.data() ||
+        received_value->size() != arg.size()) {
+      return std::nullopt;
+    }
+    std::optional<storage::PreparedValue> out = std::move(received_value);
+    received_value.reset();
+    return out;
+  }
 
   // Written by the I/O thread, read by CLIENT LIST anywhere.
   std::atomic<bool> resp3{false};

@@ -2,6 +2,8 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <spdlog/spdlog.h>
 
@@ -136,6 +138,7 @@ void Connection::ProcessInput() {
     }
     if (!parser_.args().empty()) {
       Dispatch(*server_, *client_, writer_, parser_.args());
+      client_->received_value.reset();
       ++executed;
     }
     input_begin_ += consumed;
@@ -170,7 +173,50 @@ void Connection::ProcessInput() {
     return;
   }
   if (FinishDrainIfDone()) return;
+  if (MaybeReceiveDirect()) return;
   Read();
+}
+
+bool Connection::MaybeReceiveDirect() {
+  auto pending = parser_.pending_bulk();
+  if (!pending || pending->index != 2 || pending->length < kDirectReceiveMin) return false;
+  std::span<const char> input(input_.data() + input_begin_, input_end_ - input_begin_);
+  if (input.size() < pending->offset) return false;
+  size_t have = input.size() - pending->offset;
+  if (have >= pending->length) return false;  // already here: the usual path is as cheap
+  std::string_view command = parser_.parsed_arg(input, 0);
+  static constexpr std::string_view kCommands[] = {"set", "put", "upsert"};
+  bool applies = false;
+  for (auto name : kCommands) {
+    applies |= command.size() == name.size() &&
+               std::equal(name.begin(), name.end(), command.begin(), [](char a, char b) {
+                 return a == std::tolower(static_cast<unsigned char>(b));
+               });
+  }
+  if (!applies || AuthRequired(*server_, *client_)) return false;
+  auto reserved = server_->store().Reserve(pending->length, {});
+  if (!reserved.ok()) return false;  // the command will report it
+  char* destination = reserved->data();
+  size_t length = pending->length;
+  std::memcpy(destination, input.data() + pending->offset, have);
+  input_end_ = input_begin_ + pending->offset;
+  client_->received_value = std::move(reserved).value();
+  reading_ = true;
+  asio::async_read(
+      socket_, asio::buffer(destination + have, length - have),
+      [self = shared_from_this(), destination, length](const boost::system::error_code& error,
+                                                       size_t bytes) {
+        self->reading_ = false;
+        if (self->closed_) return;
+        if (error) {
+          self->Close();
+          return;
+        }
+        self->server_->stats().net_input_bytes.fetch_add(bytes, std::memory_order_relaxed);
+        self->parser_.TakePendingBulk(std::string_view(destination, length));
+        self->ProcessInput();
+      });
+  return true;
 }
 
 void Connection::Write() {
@@ -206,6 +252,7 @@ void Connection::OnWrite(const boost::system::error_code& error, size_t bytes) {
 void Connection::Close() {
   if (closed_) return;
   closed_ = true;
+  client_->received_value.reset();
   boost::system::error_code ignored;
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);

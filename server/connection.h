@@ -28,6 +28,9 @@ class Server;
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   static constexpr size_t kBatchBudget = 256;
+  // Values at least this large of SET / PUT / UPSERT are read from the socket straight
+  // into their replica when they have not fully arrived yet (one copy, by the kernel).
+  static constexpr size_t kDirectReceiveMin = 64 * 1024;
 
   Connection(Server* server, boost::asio::io_context* context,
              boost::asio::ip::tcp::socket socket, std::unique_ptr<Client> client);
@@ -51,6 +54,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnWrite(const boost::system::error_code& error, size_t bytes);
   void Close();
   void PrepareReadSpace();
+  // Starts reading a pending large value straight into the store; false if it does not
+  // apply (then the value arrives through the input buffer as usual).
+  bool MaybeReceiveDirect();
   // Draining and nothing left to answer: close once the replies are written.
   bool FinishDrainIfDone();
 

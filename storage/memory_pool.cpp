@@ -63,8 +63,9 @@ namespace {
 constexpr size_t kLargeAlign = 64;
 constexpr size_t kSlabAlign = 8;
 constexpr size_t kHugePageSize = 2u << 20;
-// Freed large ranges at least this big give their whole OS pages back to the kernel.
-// Smaller ones are likely reused soon, and a syscall per free would cost more than it saves.
+// Trim() gives free ranges at least this big back to the kernel. Frees do not: a cache
+// pool is refilled at once, and pages handed back on every free made each overwrite of
+// a large value fault in and zero fresh pages (measured: 3x Redis's CPU per 4 MiB SET).
 constexpr size_t kReleaseThreshold = 2u << 20;
 constexpr uint16_t kNoClass = UINT16_MAX;
 
@@ -144,6 +145,7 @@ class RangeAllocator {
   }
 
   uint64_t largest() const { return by_size_.empty() ? 0 : by_size_.rbegin()->first; }
+  const std::map<uint64_t, uint64_t>& free_ranges() const { return by_offset_; }
 
  private:
   void Insert(uint64_t offset, uint64_t size) {
@@ -271,6 +273,7 @@ class MemoryPool::Impl {
   }
 
   Stats GetStats() const;
+  size_t Trim();
 
  private:
   std::optional<uint64_t> AllocateSmall(size_t size);
@@ -429,12 +432,24 @@ void MemoryPool::Impl::FreeSmallFromRanges(uint64_t offset, size_t size) {
 void MemoryPool::Impl::FreeLarge(uint64_t offset, size_t size) {
   const size_t rounded = RoundUp(size, kLargeAlign);
   // Still ours until ranges_.Free publishes it, so nobody else can be using it.
-  if (rounded >= kReleaseThreshold) ReleaseToKernel(offset, rounded);
   std::lock_guard lock(range_mu_);
   ranges_.Free(offset, rounded);
   large_bytes_ -= rounded;
   large_requested_ -= size;
   --large_live_;
+}
+
+// Holds the range lock for the walk: free ranges cannot be handed out (and written)
+// while their pages are being dropped.
+size_t MemoryPool::Impl::Trim() {
+  std::lock_guard lock(range_mu_);
+  size_t released = 0;
+  for (const auto& [offset, size] : ranges_.free_ranges()) {
+    if (size < kReleaseThreshold) continue;
+    ReleaseToKernel(offset, size);
+    released += size;
+  }
+  return released;
 }
 
 // Drops the whole OS pages inside [offset, offset + size); partial pages at either end
@@ -549,5 +564,6 @@ void MemoryPool::Free(uint64_t offset, size_t size) {
 }
 size_t MemoryPool::AllocationSize(size_t size) const { return impl_->AllocationSize(size); }
 MemoryPool::Stats MemoryPool::GetStats() const { return impl_->GetStats(); }
+size_t MemoryPool::Trim() { return impl_->Trim(); }
 
 }  // namespace crescent::storage

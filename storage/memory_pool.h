@@ -3,8 +3,8 @@
 // One contiguous region, reserved with mmap (huge pages when the kernel grants them,
 // otherwise normal pages with MADV_HUGEPAGE as a hint), so that a transport can register
 // it once. Pages are only touched when used, so RSS follows use, not capacity; the
-// allocator keeps its metadata outside the region and never touches free memory, and
-// freed large ranges (>= 2 MiB) are given back to the kernel.
+// allocator keeps its metadata outside the region and never touches free memory. Freed
+// memory stays resident (a cache refills it at once); Trim() gives free ranges back.
 //
 // Two allocators share the region:
 //  - a range allocator (best fit over free ranges, coalescing neighbours on free) owns
@@ -89,6 +89,10 @@ class MemoryPool {
   // Each class and the range allocator are read under their own lock, one after the
   // other: exact when the pool is quiet, a close approximation while others allocate.
   Stats GetStats() const;
+
+  // Gives the pages of free ranges of 2 MiB or more back to the kernel (FLUSHALL does it);
+  // returns the bytes released.
+  size_t Trim();
 
   // Bytes held for live allocations (Stats::allocated_bytes), read without locks: what
   // eviction compares with its watermark.

@@ -167,7 +167,7 @@ void ObjectTable::LockedAssign(Shard& shard, Node* node, PreparedValue* value) {
   value->allocations_.clear();
   value->keep_.clear();
   node->size = value->size_;
-  node->checksum = value->checksum_;
+  node->checksum = 0;  // computed when first asked for
   node->flags |= kHasValue;
   if (value->hard_pin_) node->flags |= kHardPin;
   node->soft_pin_until_ms = value->soft_pin_until_ms_;
@@ -285,9 +285,7 @@ Status ObjectTable::Update(std::string_view key,
         if (!offset) return Status(StatusCode::kOutOfMemory);
         InitValue(segment, *offset, size);
         value.allocations_.push_back({segment, *offset});
-        value.checksum_ = CopyAndChecksum(ValueBytes(segment, *offset, size), d.new_value.data(), size);
-      } else {
-        value.checksum_ = Checksum("", 0);
+        std::memcpy(ValueBytes(segment, *offset, size), d.new_value.data(), size);
       }
       // new_value may point into the old value: the copy above is done before the old
       // value is released here. Pins of the old value are kept.

@@ -122,7 +122,7 @@ class ObjectTable {
     int64_t lease_until_ms;     // 0: none
     int64_t soft_pin_until_ms;  // 0: none
     uint64_t version;           // bumped on every write of the value
-    uint64_t checksum;          // XXH3 of the value
+    uint64_t checksum;          // XXH3 of the value; 0 until first asked for
     Replica first;              // valid when replica_count >= 1
     Replica* more;              // replica_count - 1 further replicas, or null
     PendingPut* pending;        // an unfinished PutStart, or null
@@ -178,6 +178,9 @@ class ObjectTable {
   void LockedAssign(Shard& shard, Node* node, PreparedValue* value);
   void LockedTouch(Shard& shard, Node* node, int64_t now, int64_t lease_ms);
   void LockedFillInfo(Node* node, ObjectInfo* info);
+  // The value's checksum, computed on first use: writes stay one copy, and only QUERY
+  // and the disk tier pay for hashing.
+  uint64_t LockedChecksum(Node* node);
   // Releases the allocations of `value` that sit on unmounted segments; false when none
   // is left for a non-empty value.
   static bool KeepMountedReplicas(PreparedValue* value);

@@ -88,14 +88,7 @@ Status ObjectTable::PutEnd(std::string_view key, uint64_t put_id) {
     status = Status(StatusCode::kAlreadyExists);  // created by another writer meanwhile
   }
   if (status.ok()) {
-    // The writer filled the buffers; the checksum is taken from the first replica.
     PreparedValue& v = *pending->value;
-    if (!v.allocations_.empty()) {
-      const auto& a = v.allocations_.front();
-      v.checksum_ = Checksum(ValueBytes(a.segment, a.offset, v.size_), v.size_);
-    } else {
-      v.checksum_ = Checksum("", 0);
-    }
     LockedAssign(shard, node, &v);
     int64_t expire_at = pending->options.expire_at_ms;
     if (expire_at != kNoExpiry && expire_at <= now) {
@@ -141,10 +134,17 @@ size_t ObjectTable::ReclaimStalePuts() {
   return reclaimed;
 }
 
+uint64_t ObjectTable::LockedChecksum(Node* node) {
+  if (node->checksum == 0) {
+    node->checksum = Checksum(MakeView(node).bytes().data(), node->size);
+  }
+  return node->checksum;
+}
+
 void ObjectTable::LockedFillInfo(Node* node, ObjectInfo* info) {
   info->size = node->size;
   info->version = node->version;
-  info->checksum = node->checksum;
+  info->checksum = LockedChecksum(node);
   info->expire_at_ms = node->expire_at_ms;
   info->lease_until_ms = node->lease_until_ms;
   info->soft_pin_until_ms = node->soft_pin_until_ms;

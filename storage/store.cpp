@@ -110,11 +110,7 @@ StatusOr<PreparedValue> Store::Reserve(size_t size, const ReplicateConfig& confi
   if (size > UINT32_MAX) return Status(StatusCode::kTooLarge);
   PreparedValue value;
   value.size_ = static_cast<uint32_t>(size);
-  value.hard_pin_ = config.hard_pin;
-  if (config.soft_pin) {
-    int64_t ms = config.soft_pin_ms > 0 ? config.soft_pin_ms : ReadParams(options_.config).soft_pin_ms;
-    value.soft_pin_until_ms_ = clock_->NowMs() + ms;
-  }
+  ApplyPins(&value, config);
   if (size == 0) return value;
   size_t wanted = std::max<uint32_t>(1, config.replicas);
   size_t alloc_bytes = ValueAllocationBytes(size);
@@ -133,18 +129,44 @@ StatusOr<PreparedValue> Store::Reserve(size_t size, const ReplicateConfig& confi
   return value;
 }
 
+void Store::ApplyPins(PreparedValue* value, const ReplicateConfig& config) {
+  value->hard_pin_ = config.hard_pin;
+  value->soft_pin_until_ms_ = 0;
+  if (config.soft_pin) {
+    int64_t ms = config.soft_pin_ms > 0 ? config.soft_pin_ms : ReadParams(options_.config).soft_pin_ms;
+    value->soft_pin_until_ms_ = clock_->NowMs() + ms;
+  }
+}
+
+void Store::CompleteReplicas(PreparedValue* value, const ReplicateConfig& config) {
+  ApplyPins(value, config);
+  if (value->allocations_.empty()) return;
+  size_t wanted = std::max<uint32_t>(1, config.replicas);
+  size_t alloc_bytes = ValueAllocationBytes(value->size_);
+  const char* source = value->data();
+  for (const auto& segment : segments_->PlacementOrder(config.preferred_segments)) {
+    if (value->allocations_.size() >= wanted) break;
+    bool used = false;
+    for (const auto& a : value->allocations_) used |= a.segment == segment.get();
+    if (used || alloc_bytes > segment->pool().capacity()) continue;
+    auto offset = AllocateIn(*segment, alloc_bytes);
+    if (!offset) continue;
+    InitValue(segment.get(), *offset, value->size_);
+    std::memcpy(ValueBytes(segment.get(), *offset, value->size_), source, value->size_);
+    value->allocations_.push_back({segment.get(), *offset});
+    value->keep_.push_back(segment);
+  }
+}
+
+Status Store::CommitObject(std::string_view key, PreparedValue* value, const PutOptions& options) {
+  return table_->Commit(key, value, options);
+}
+
 StatusOr<PreparedValue> Store::Prepare(std::string_view bytes, const ReplicateConfig& config) {
   auto value = Reserve(bytes.size(), config);
   if (!value.ok()) return value;
-  PreparedValue& v = value.value();
-  v.checksum_ = Checksum("", 0);
-  for (size_t i = 0; i < v.allocations_.size(); ++i) {
-    char* dst = ValueBytes(v.allocations_[i].segment, v.allocations_[i].offset, bytes.size());
-    if (i == 0) {
-      v.checksum_ = CopyAndChecksum(dst, bytes.data(), bytes.size());
-    } else {
-      std::memcpy(dst, bytes.data(), bytes.size());
-    }
+  for (const auto& a : value->allocations_) {
+    std::memcpy(ValueBytes(a.segment, a.offset, bytes.size()), bytes.data(), bytes.size());
   }
   return value;
 }
@@ -223,7 +245,10 @@ uint64_t Store::Scan(uint64_t cursor, size_t count, FunctionRef<void(std::string
 void Store::ForEachKey(FunctionRef<void(std::string_view)> visit) { table_->ForEachKey(visit); }
 std::optional<std::string> Store::RandomKey() { return table_->RandomKey(); }
 size_t Store::Size() const { return table_->Size(); }
-void Store::Clear() { table_->Clear(); }
+void Store::Clear() {
+  table_->Clear();
+  for (const auto& segment : segments_->Mounted()) segment->pool().Trim();
+}
 size_t Store::ExpireCycle(size_t budget) { return table_->ExpireCycle(budget); }
 
 size_t Store::Evict(size_t bytes) {

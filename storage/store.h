@@ -96,6 +96,9 @@ class PreparedValue {
   ~PreparedValue();
   size_t size() const { return size_; }
   size_t replicas() const { return allocations_.size(); }
+  // Where the value's bytes go (its first replica), for writers that fill it in place;
+  // CompleteReplicas copies them to the others.
+  char* data() const;
 
  private:
   friend class ObjectTable;
@@ -108,7 +111,6 @@ class PreparedValue {
   std::vector<Allocation> allocations_;
   std::vector<std::shared_ptr<Segment>> keep_;  // segments stay alive until commit
   uint32_t size_ = 0;
-  uint64_t checksum_ = 0;
   bool hard_pin_ = false;
   int64_t soft_pin_until_ms_ = 0;
 };
@@ -244,6 +246,16 @@ class Store {
   // called more than once (when memory must first be freed), so it must only compute.
   Status Update(std::string_view key, FunctionRef<UpdateDecision(const CurrentValue&)> decide);
 
+  // Room for `size` bytes in the replicas `config` asks for, not yet filled (evicting
+  // to make room). Fill data(), then CompleteReplicas, then commit.
+  StatusOr<PreparedValue> Reserve(size_t size, const ReplicateConfig& config);
+  // For a value reserved before its config was known (received straight from a
+  // socket): applies the config's pins and copies the filled first replica to as many
+  // more as it asks for.
+  void CompleteReplicas(PreparedValue* value, const ReplicateConfig& config);
+  // Commits a filled value as an object (PUT / UPSERT semantics of `options`).
+  Status CommitObject(std::string_view key, PreparedValue* value, const PutOptions& options);
+
   // PUT / UPSERT: writes `value` with the pins and expiry of `options`.
   // kAlreadyExists for PUT of an existing key (or one with a put in progress).
   Status PutObject(std::string_view key, std::string_view value, const PutOptions& options);
@@ -297,11 +309,11 @@ class Store {
 
  private:
   Store(const StoreOptions& options, const Clock* clock);
-  // Room for `size` bytes in the replicas `config` asks for, not yet filled.
-  StatusOr<PreparedValue> Reserve(size_t size, const ReplicateConfig& config);
   // Allocates `bytes` for a replica in `segment`, evicting to make room.
   std::optional<uint64_t> AllocateIn(Segment& segment, size_t bytes);
   void EvictorLoop();
+
+  void ApplyPins(PreparedValue* value, const ReplicateConfig& config);
 
   StoreOptions options_;
   const Clock* clock_;

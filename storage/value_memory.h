@@ -50,9 +50,7 @@ inline void ReleaseValue(Segment* segment, uint64_t offset, size_t size) {
   segment->pool().Free(offset, ValueAllocationBytes(size));
 }
 
-// Copies `size` bytes and returns their XXH3 checksum, in one pass over memory: the
-// source is hashed in cache-sized chunks right after each is copied.
-uint64_t CopyAndChecksum(char* dst, const char* src, size_t size);
+// XXH3 of a value's bytes.
 uint64_t Checksum(const char* data, size_t size);
 
 }  // namespace crescent::storage

@@ -4,6 +4,7 @@
 // nil (or 0), never an error. Reply shapes are documented in the README.
 #include <fmt/format.h>
 
+#include "server/client.h"
 #include "server/command.h"
 #include "server/commands/object_args.h"
 #include "server/commands/parse.h"
@@ -29,7 +30,16 @@ void PutGeneric(CommandContext& ctx, bool overwrite) {
   storage::PutOptions options;
   options.overwrite = overwrite;
   if (!ParsePutOptions(ctx, ctx.args.subspan(3), &options)) return;
-  Status s = ctx.store.PutObject(ctx.args[1], ctx.args[2], options);
+  // A large value may already be in the store, read there straight from the socket; it
+  // landed before PREFER was known, so a preference means placing it again.
+  std::optional<storage::PreparedValue> received = ctx.client.TakeReceived(ctx.args[2]);
+  Status s;
+  if (received && options.config.preferred_segments.empty()) {
+    ctx.store.CompleteReplicas(&*received, options.config);
+    s = ctx.store.CommitObject(ctx.args[1], &*received, options);
+  } else {
+    s = ctx.store.PutObject(ctx.args[1], ctx.args[2], options);
+  }
   if (!s.ok()) return ctx.Error(errors::ErrorText(s, ErrorStyle::kObject));
   ctx.reply.Ok();
 }

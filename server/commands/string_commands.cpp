@@ -84,7 +84,10 @@ struct SetResult {
 SetResult DoSet(CommandContext& ctx, std::string_view key, std::string_view value,
                 const SetOptions& options) {
   SetResult result;
-  auto prepared = ctx.store.Prepare(value);
+  // A large value may already be in the store, read there straight from the socket.
+  std::optional<storage::PreparedValue> received = ctx.client.TakeReceived(value);
+  StatusOr<storage::PreparedValue> prepared =
+      received ? StatusOr<storage::PreparedValue>(std::move(*received)) : ctx.store.Prepare(value);
   if (!prepared.ok()) {
     ctx.Error(prepared.status());
     return result;

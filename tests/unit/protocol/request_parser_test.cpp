@@ -438,3 +438,64 @@ TEST_CASE("set_limits applies to the next request") {
 
 }  // namespace
 }  // namespace crescent::protocol
+
+TEST_CASE("a large bulk can be received outside the input buffer") {
+  using crescent::protocol::ParseStatus;
+  using crescent::protocol::RequestParser;
+  RequestParser parser;
+  std::string value(100000, 'v');
+  value[0] = 'A';
+  value[99999] = 'Z';
+  std::string header = "*3\r\n$3\r\nSET\r\n$3\r\nkey\r\n$100000\r\n";
+  // The header and the first 1000 payload bytes have arrived.
+  std::string input = header + value.substr(0, 1000);
+  size_t consumed = 99;
+  REQUIRE(parser.Parse(input, &consumed) == ParseStatus::kNeedMore);
+  CHECK(consumed == 0);
+  auto pending = parser.pending_bulk();
+  REQUIRE(pending.has_value());
+  CHECK(pending->index == 2);
+  CHECK(pending->length == 100000);
+  CHECK(pending->offset == header.size());
+  CHECK(parser.parsed_arg(input, 0) == "SET");
+  CHECK(parser.parsed_arg(input, 1) == "key");
+  // The caller lands the payload elsewhere and truncates its input at the payload.
+  std::string elsewhere = value;
+  input.resize(pending->offset);
+  parser.TakePendingBulk(elsewhere);
+  CHECK(!parser.pending_bulk().has_value());
+  // Nothing more until the CRLF after the payload arrives, a byte at a time.
+  REQUIRE(parser.Parse(input, &consumed) == ParseStatus::kNeedMore);
+  input += "\r";
+  REQUIRE(parser.Parse(input, &consumed) == ParseStatus::kNeedMore);
+  input += "\n*1\r\n$4\r\nPING\r\n";
+  REQUIRE(parser.Parse(input, &consumed) == ParseStatus::kOk);
+  REQUIRE(parser.args().size() == 3);
+  CHECK(parser.args()[0] == "SET");
+  CHECK(parser.args()[1] == "key");
+  CHECK(parser.args()[2].data() == elsewhere.data());
+  CHECK(parser.args()[2].size() == 100000);
+  CHECK(consumed == header.size() + 2);
+  // The next request parses normally from where this one ended.
+  input.erase(0, consumed);
+  REQUIRE(parser.Parse(input, &consumed) == ParseStatus::kOk);
+  CHECK(parser.args() == std::vector<std::string_view>{"PING"});
+}
+
+TEST_CASE("an external bulk in the middle of a request") {
+  using crescent::protocol::ParseStatus;
+  using crescent::protocol::RequestParser;
+  RequestParser parser;
+  std::string input = "*4\r\n$3\r\nPUT\r\n$1\r\nk\r\n$5\r\nhel";
+  size_t consumed = 0;
+  REQUIRE(parser.Parse(input, &consumed) == ParseStatus::kNeedMore);
+  auto pending = parser.pending_bulk();
+  REQUIRE(pending);
+  input.resize(pending->offset);
+  std::string external = "hello";
+  parser.TakePendingBulk(external);
+  input += "\r\n$7\r\nHARDPIN\r\n";
+  REQUIRE(parser.Parse(input, &consumed) == ParseStatus::kOk);
+  CHECK(parser.args() == std::vector<std::string_view>{"PUT", "k", "hello", "HARDPIN"});
+  CHECK(consumed == input.size());
+}

@@ -451,7 +451,7 @@ TEST_CASE("fragmentation") {
   CheckEmpty(*pool);
 }
 
-TEST_CASE("RSS follows use: untouched until written, given back when freed") {
+TEST_CASE("RSS follows use: untouched until written, given back by Trim") {
   auto pool = MakePool(64 * MiB);
   CHECK(Resident(*pool, 0, pool->capacity()) == 0);
   std::vector<uint64_t> small;
@@ -463,6 +463,10 @@ TEST_CASE("RSS follows use: untouched until written, given back when freed") {
   Fill(pool->At(*big), 4 * MiB, 3);
   CHECK(Resident(*pool, *big, 4 * MiB) >= 4 * MiB / static_cast<size_t>(sysconf(_SC_PAGESIZE)));
   pool->Free(*big, 4 * MiB);
+  // Freed memory stays resident for the next value...
+  CHECK(Resident(*pool, *big, 4 * MiB) > 0);
+  // ...until Trim gives it back.
+  CHECK(pool->Trim() >= 4 * MiB);
   CHECK(Resident(*pool, *big, 4 * MiB) == 0);
   for (uint64_t o : small) pool->Free(o, 100);
   CHECK(Resident(*pool, 0, pool->capacity()) == 0);
