@@ -12,6 +12,7 @@
 #include "server/commands/parse.h"
 #include "server/server.h"
 #include "server/version.h"
+#include "storage/disk_tier.h"
 
 namespace crescent::server {
 
@@ -134,6 +135,29 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
     Field(&out, "rdb_bgsave_in_progress:0");
     Field(&out, "aof_enabled:0");
     Field(&out, "persistence:{}", cfg.EnumName(OptionId::kPersistence));
+    if (storage::DiskTier* disk = server.store().disk()) {
+      storage::DiskTier::Stats d = disk->GetStats();
+      Field(&out, "disk_healthy:{}", d.healthy ? 1 : 0);
+      Field(&out, "disk_last_error:{}", d.last_error);
+      Field(&out, "disk_reads:{}", d.reads);
+      Field(&out, "disk_read_hits:{}", d.read_hits);
+      Field(&out, "disk_writes:{}", d.writes);
+      Field(&out, "disk_bytes_written:{}", d.bytes_written);
+      Field(&out, "disk_bytes_read:{}", d.bytes_read);
+      Field(&out, "disk_deletes:{}", d.deletes);
+      Field(&out, "disk_queue_depth:{}", d.queue_depth);
+      Field(&out, "disk_queue_bytes:{}", d.queue_bytes);
+      Field(&out, "disk_async_dropped:{}", d.async_dropped);
+      Field(&out, "disk_write_errors:{}", d.write_errors);
+      Field(&out, "disk_corruptions:{}", d.corruptions);
+      Field(&out, "disk_wal_syncs:{}", d.wal_syncs);
+      Field(&out, "disk_objects_estimate:{}", disk->Count());
+      Field(&out, "disk_only_objects:{}", store.disk_only_objects);
+      Field(&out, "demoted_objects:{}", store.demoted_objects);
+      Field(&out, "promoted_objects:{}", store.promoted_objects);
+      Field(&out, "disk_loaded_objects:{}", store.disk_loaded_objects);
+      Field(&out, "disk_load_ms:{}", store.disk_load_ms);
+    }
   }
   if (want("stats")) {
     ServerStats& st = server.stats();

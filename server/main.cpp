@@ -71,11 +71,23 @@ int main(int argc, char** argv) {
   store_options.memory_capacity = static_cast<size_t>(config.Int(OptionId::kMaxMemory));
   store_options.huge_pages = config.Bool(OptionId::kHugePages);
   store_options.config = &config;
+  using Persistence = crescent::storage::StoreOptions::Persistence;
+  std::string_view persistence = config.EnumName(OptionId::kPersistence);
+  store_options.persistence = persistence == "sync"    ? Persistence::kSync
+                              : persistence == "async" ? Persistence::kAsync
+                                                       : Persistence::kOff;
+  store_options.dir = config.String(OptionId::kDir);
+  store_options.log = [](std::string_view line) { spdlog::warn("storage: {}", line); };
   if (!config.String(OptionId::kNodeName).empty()) store_options.segment_name = config.String(OptionId::kNodeName);
   auto store = crescent::storage::Store::Create(store_options, &clock);
   if (!store.ok()) {
-    spdlog::error("cannot create the memory pool: {}", store.status().message());
+    spdlog::error("cannot open the store: {}", store.status().message());
     return 1;
+  }
+  if (store_options.persistence != Persistence::kOff) {
+    auto stats = (*store)->GetStats();
+    spdlog::info("SSD tier at {}: {} objects found again in {} ms", store_options.dir,
+                 stats.disk_loaded_objects, stats.disk_load_ms);
   }
   crescent::server::Server server(&config, std::move(store).value(), &clock);
   status = server.Start();

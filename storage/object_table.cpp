@@ -32,7 +32,8 @@ uint64_t ReverseBits(uint64_t v) {
 
 }  // namespace
 
-ObjectTable::~ObjectTable() { Clear(); }
+// Shutting down forgets memory only: what is on disk stays for the next start.
+ObjectTable::~ObjectTable() { ClearMemory(); }
 
 uint64_t ObjectTable::Hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
 
@@ -87,8 +88,8 @@ void ObjectTable::LockedUnlink(Shard& shard, Node* node) {
   if (node->expire_at_ms != kNoExpiry) shard.expiries.erase({node->expire_at_ms, node});
 }
 
-void ObjectTable::LockedDropValue(Shard& shard, Node* node) {
-  if (!node->visible()) return;
+void ObjectTable::LockedReleaseReplicas(Shard& shard, Node* node) {
+  if (node->replica_count > 0) shard.value_bytes -= node->size;
   for (size_t i = 0; i < node->replica_count; ++i) {
     Replica& r = node->replica(i);
     r.segment->replicas.fetch_sub(1, std::memory_order_relaxed);
@@ -97,9 +98,13 @@ void ObjectTable::LockedDropValue(Shard& shard, Node* node) {
   delete[] node->more;
   node->more = nullptr;
   node->replica_count = 0;
-  shard.value_bytes -= node->size;
+}
+
+void ObjectTable::LockedDropValue(Shard& shard, Node* node) {
+  if (!node->visible()) return;
+  LockedReleaseReplicas(shard, node);
   node->size = 0;
-  node->flags &= static_cast<uint8_t>(~(kHasValue | kHardPin));
+  node->flags &= static_cast<uint8_t>(~(kHasValue | kHardPin | kOnDisk));
   node->lease_until_ms = 0;
   node->soft_pin_until_ms = 0;
   --shard.visible;
@@ -149,13 +154,13 @@ void ObjectTable::LockedRehash(Shard& shard, size_t bucket_count) {
   shard.buckets.swap(buckets);
 }
 
-void ObjectTable::LockedAssign(Shard& shard, Node* node, PreparedValue* value) {
+void ObjectTable::LockedAssign(Shard& shard, Node* node, PreparedValue* value, uint64_t version) {
   // The new replicas are complete before the old ones go: readers see one or the other.
-  bool had_expiry = node->expire_at_ms != kNoExpiry;
+  // The expiry stays as it is: every caller decides on it.
   int64_t expiry = node->expire_at_ms;
-  bool was_visible = node->visible();
+  bool on_disk = node->flags & kOnDisk;
   LockedDropValue(shard, node);
-  if (had_expiry) LockedSetExpiry(shard, node, expiry);  // the caller decides on the TTL
+  LockedSetExpiry(shard, node, expiry);
   size_t n = value->allocations_.size();
   node->replica_count = static_cast<uint8_t>(n);
   if (n > 1) node->more = new Replica[n - 1];
@@ -169,13 +174,13 @@ void ObjectTable::LockedAssign(Shard& shard, Node* node, PreparedValue* value) {
   node->size = value->size_;
   node->checksum = 0;  // computed when first asked for
   node->flags |= kHasValue;
+  if (on_disk) node->flags |= kOnDisk;  // LockedPersist, when it ran, said so
   if (value->hard_pin_) node->flags |= kHardPin;
   node->soft_pin_until_ms = value->soft_pin_until_ms_;
-  node->version = next_version_.fetch_add(1, std::memory_order_relaxed);
+  node->version = version != 0 ? version : next_version_.fetch_add(1, std::memory_order_relaxed);
   node->access = AccessClock(clock_->NowMs());
-  shard.value_bytes += node->size;
+  if (n > 0) shard.value_bytes += node->size;
   ++shard.visible;
-  (void)was_visible;
 }
 
 void ObjectTable::LockedTouch(Shard& shard, Node* node, int64_t now, int64_t lease_ms) {
@@ -216,8 +221,9 @@ ValueView ObjectTable::MakeView(Node* node) const {
   return view;
 }
 
-bool ObjectTable::Get(std::string_view key, FunctionRef<void(const ValueView&)> visit,
-                      int64_t lease_ms) {
+ObjectTable::ReadResult ObjectTable::Get(std::string_view key,
+                                         FunctionRef<void(const ValueView&)> visit,
+                                         int64_t lease_ms, uint64_t* version) {
   uint64_t hash = Hash(key);
   Shard& shard = ShardFor(hash);
   std::lock_guard lock(shard.mu);
@@ -225,12 +231,16 @@ bool ObjectTable::Get(std::string_view key, FunctionRef<void(const ValueView&)> 
   Node* node = LockedFind(shard, key, hash, now);
   if (node == nullptr) {
     ++shard.misses;
-    return false;
+    return ReadResult::kMiss;
   }
   ++shard.hits;
   LockedTouch(shard, node, now, lease_ms);
+  if (!node->in_memory()) {
+    if (version != nullptr) *version = node->version;
+    return ReadResult::kOnDisk;
+  }
   visit(MakeView(node));
-  return true;
+  return ReadResult::kHit;
 }
 
 bool ObjectTable::Exists(std::string_view key, int64_t lease_ms) {
@@ -246,27 +256,36 @@ bool ObjectTable::Exists(std::string_view key, int64_t lease_ms) {
 Status ObjectTable::Update(std::string_view key,
                            FunctionRef<UpdateDecision(const CurrentValue&)> decide,
                            Segment* segment) {
+  using V = UpdateDecision::Value;
+  using T = UpdateDecision::Ttl;
   uint64_t hash = Hash(key);
   Shard& shard = ShardFor(hash);
   std::lock_guard lock(shard.mu);
   int64_t now = clock_->NowMs();
   Node* node = LockedFind(shard, key, hash, now);
   CurrentValue current;
+  std::string disk_copy;  // the value of a disk-only object, read for `decide`
   if (node != nullptr) {
     current.exists = true;
-    current.value = MakeView(node).bytes();
+    current.value = LockedValueBytes(node, &disk_copy);
     current.expire_at_ms = node->expire_at_ms;
   }
   UpdateDecision d = decide(current);
+  // The expiry the object will have, which its disk record must carry.
+  int64_t final_expiry = d.ttl == T::kSet     ? d.expire_at_ms
+                         : d.ttl == T::kClear ? kNoExpiry
+                         : node != nullptr    ? node->expire_at_ms
+                                              : kNoExpiry;
+  bool writes = d.value == V::kWrite || d.value == V::kWritePrepared;
+  uint64_t version = writes ? next_version_.fetch_add(1, std::memory_order_relaxed) : 0;
 
-  using V = UpdateDecision::Value;
-  using T = UpdateDecision::Ttl;
   bool inserted = false;
   switch (d.value) {
     case V::kKeep:
       break;
     case V::kDelete:
       if (node != nullptr) {
+        LockedDiskDelete(node);
         if (node->pending != nullptr) {
           LockedDropValue(shard, node);
         } else {
@@ -294,11 +313,16 @@ Status ObjectTable::Update(std::string_view key,
         node = LockedInsert(shard, key, hash);
         inserted = true;
       }
-      if (node != nullptr) {
-        value.hard_pin_ = node->flags & kHardPin;
-        value.soft_pin_until_ms_ = node->soft_pin_until_ms;
+      value.hard_pin_ = node->flags & kHardPin;
+      value.soft_pin_until_ms_ = node->soft_pin_until_ms;
+      Status persisted = LockedPersist(node, key, d.new_value,
+                                       DiskRecordMeta{value.soft_pin_until_ms_ > now, value.hard_pin_,
+                                                      final_expiry, version});
+      if (!persisted.ok()) {
+        if (inserted && !node->visible() && node->pending == nullptr) LockedDelete(shard, node);
+        return persisted;
       }
-      LockedAssign(shard, node, &value);
+      LockedAssign(shard, node, &value, version);
       break;
     }
     case V::kWritePrepared: {
@@ -307,7 +331,15 @@ Status ObjectTable::Update(std::string_view key,
         node = LockedInsert(shard, key, hash);
         inserted = true;
       }
-      LockedAssign(shard, node, d.prepared);
+      PreparedValue* p = d.prepared;
+      Status persisted = LockedPersist(
+          node, key, std::string_view(p->data(), p->size()),
+          DiskRecordMeta{p->soft_pin_until_ms_ > now, p->hard_pin_, final_expiry, version});
+      if (!persisted.ok()) {
+        if (inserted && !node->visible() && node->pending == nullptr) LockedDelete(shard, node);
+        return persisted;
+      }
+      LockedAssign(shard, node, p, version);
       break;
     }
   }
@@ -316,15 +348,18 @@ Status ObjectTable::Update(std::string_view key,
     LockedSetExpiry(shard, node, kNoExpiry);
   } else if (d.ttl == T::kSet) {
     if (d.expire_at_ms <= now) {
+      LockedDiskDelete(node);
       if (node->pending != nullptr) {
         LockedDropValue(shard, node);
       } else {
         LockedDelete(shard, node);
       }
-    } else {
-      LockedSetExpiry(shard, node, d.expire_at_ms);
+      return Status::Ok();
     }
+    LockedSetExpiry(shard, node, d.expire_at_ms);
   }
+  // A TTL change of an unchanged value: the disk record must carry it too.
+  if (!writes && d.ttl != T::kKeep && node->visible()) LockedRepersist(node);
   return Status::Ok();
 }
 
@@ -357,7 +392,16 @@ StatusOr<bool> ObjectTable::MultiSet(std::span<const std::string_view> keys,
     Shard& shard = ShardFor(hashes[i]);
     Node* node = LockedFindAny(shard, keys[i], hashes[i], now);
     if (node == nullptr) node = LockedInsert(shard, keys[i], hashes[i]);
-    LockedAssign(shard, node, &values[i]);
+    uint64_t version = next_version_.fetch_add(1, std::memory_order_relaxed);
+    // MSET is not rolled back when the disk refuses a later key in sync mode: the keys
+    // before it are written, as a pipeline of SETs would have written them.
+    Status persisted = LockedPersist(node, keys[i], std::string_view(values[i].data(), values[i].size()),
+                                     DiskRecordMeta{false, false, kNoExpiry, version});
+    if (!persisted.ok()) {
+      if (!node->visible() && node->pending == nullptr) LockedDelete(shard, node);
+      return persisted;
+    }
+    LockedAssign(shard, node, &values[i], version);
     LockedSetExpiry(shard, node, kNoExpiry);
   }
   return true;
@@ -382,6 +426,20 @@ Store::RenameResult ObjectTable::Rename(std::string_view src, std::string_view d
       LockedDelete(dst_shard, to);
     }
   }
+  // On disk the record moves too: written under the new key, removed under the old.
+  if (disk_ != nullptr && (from->flags & kOnDisk)) {
+    std::string scratch;
+    std::string_view bytes = LockedValueBytes(from, &scratch);
+    Status s = disk_->Put(dst, bytes, MetaOf(from, from->expire_at_ms, from->version));
+    if (s.ok() || disk_->mode() == DiskTier::Mode::kAsync) (void)disk_->Delete(src);
+    if (!s.ok()) from->flags &= static_cast<uint8_t>(~kOnDisk);
+    if (!s.ok() && !from->in_memory()) {
+      // Nowhere to keep the value under its new name: the rename fails cleanly.
+      return Store::RenameResult::kNoSuchKey;
+    }
+  } else if (disk_ != nullptr) {
+    (void)disk_->Delete(dst);
+  }
   // The key lives inline in the node, so the object moves to a new node; its replicas
   // move as they are (no copy).
   Node* moved = LockedFindAny(dst_shard, dst, hashes[1], now);
@@ -397,12 +455,12 @@ Store::RenameResult ObjectTable::Rename(std::string_view src, std::string_view d
   moved->lease_until_ms = from->lease_until_ms;
   moved->soft_pin_until_ms = from->soft_pin_until_ms;
   moved->flags = from->flags;
-  dst_shard.value_bytes += from->size;
+  if (from->replica_count > 0) dst_shard.value_bytes += from->size;
   ++dst_shard.visible;
   // Detach the value from the old node so that deleting it releases nothing.
+  if (from->replica_count > 0) src_shard.value_bytes -= from->size;
   from->more = nullptr;
   from->replica_count = 0;
-  src_shard.value_bytes -= from->size;
   from->size = 0;
   from->flags = 0;
   --src_shard.visible;
@@ -418,6 +476,7 @@ bool ObjectTable::Remove(std::string_view key) {
   std::lock_guard lock(shard.mu);
   Node* node = LockedFind(shard, key, hash, clock_->NowMs());
   if (node == nullptr) return false;
+  LockedDiskDelete(node);
   if (node->pending != nullptr) {
     LockedDropValue(shard, node);
   } else {
@@ -543,6 +602,11 @@ size_t ObjectTable::Size() const {
 }
 
 void ObjectTable::Clear() {
+  if (disk_ != nullptr) (void)disk_->DeleteAll();
+  ClearMemory();
+}
+
+void ObjectTable::ClearMemory() {
   for (Shard& shard : shards_) {
     std::lock_guard lock(shard.mu);
     std::vector<Node*> all;
@@ -581,6 +645,7 @@ void ObjectTable::ResetStats() {
     shard.hits = shard.misses = shard.expired = shard.leases = 0;
     shard.evicted = shard.evicted_bytes = shard.evicted_leased = shard.evicted_soft_pinned = 0;
     shard.revoked = 0;
+    shard.demoted = shard.promoted = 0;
   }
 }
 
@@ -604,9 +669,12 @@ void ObjectTable::AddStats(StoreStats* stats) const {
     stats->evicted_soft_pinned += shard.evicted_soft_pinned;
     stats->pending_puts += shard.pending.size();
     stats->revoked_puts += shard.revoked;
+    stats->demoted_objects += shard.demoted;
+    stats->promoted_objects += shard.promoted;
     for (Node* head : shard.buckets) {
       for (Node* n = head; n != nullptr; n = n->next) {
         if (!n->visible()) continue;
+        if (!n->in_memory()) ++stats->disk_only_objects;
         if (n->lease_until_ms > now) ++stats->leased_objects;
         if (n->soft_pin_until_ms > now) ++stats->soft_pinned_objects;
         if (n->flags & kHardPin) ++stats->hard_pinned_objects;

@@ -28,6 +28,7 @@
 #include <utility>
 #include <vector>
 
+#include "storage/disk_tier.h"
 #include "storage/segment.h"
 #include "storage/store.h"
 
@@ -50,7 +51,24 @@ class ObjectTable {
   ObjectTable(const Clock* clock) : clock_(clock), start_ms_(clock->NowMs()) {}
   ~ObjectTable();
 
-  bool Get(std::string_view key, FunctionRef<void(const ValueView&)> visit, int64_t lease_ms);
+  // The SSD tier, when persistence is on: writes go through to it under the key's shard
+  // lock (so the disk sees a key's writes in the order memory does), eviction demotes to
+  // it, deletes remove from it. Set once, before any other call.
+  void set_disk(DiskTier* disk) { disk_ = disk; }
+
+  enum class ReadResult { kMiss, kHit, kOnDisk };
+  // kOnDisk: the object exists but its value is only on disk (`version` says which);
+  // the caller reads the disk and may Promote.
+  ReadResult Get(std::string_view key, FunctionRef<void(const ValueView&)> visit,
+                 int64_t lease_ms, uint64_t* version = nullptr);
+  // Gives a disk-only object its memory replica back, if it is still that version.
+  bool Promote(std::string_view key, uint64_t version, PreparedValue* value);
+  // A disk-only object whose record the disk no longer has (an async write was
+  // dropped): it is gone.
+  void ForgetDiskOnly(std::string_view key, uint64_t version);
+  // Restart: an object found on disk, known by its metadata only.
+  void LoadFromDisk(std::string_view key, const DiskRecordMeta& meta, size_t size,
+                    int64_t soft_pin_ms);
   bool Exists(std::string_view key, int64_t lease_ms);
   std::optional<ObjectInfo> Query(std::string_view key, int64_t lease_ms);
   std::optional<int64_t> GetExpiry(std::string_view key);
@@ -83,6 +101,7 @@ class ObjectTable {
   void ForEachKey(FunctionRef<void(std::string_view)> visit);
   std::optional<std::string> RandomKey();
   size_t Size() const;
+  // FLUSHALL: memory and disk.
   void Clear();
   size_t ExpireCycle(size_t budget);
 
@@ -113,7 +132,7 @@ class ObjectTable {
     PutOptions options;
   };
 
-  enum NodeFlag : uint8_t { kHasValue = 1, kHardPin = 2 };
+  enum NodeFlag : uint8_t { kHasValue = 1, kHardPin = 2, kOnDisk = 4 };
 
   struct Node {
     Node* next;
@@ -134,6 +153,8 @@ class ObjectTable {
     char* key_data() { return reinterpret_cast<char*>(this + 1); }
     std::string_view key() { return {key_data(), key_len}; }
     bool visible() const { return flags & kHasValue; }
+    // The value is in memory (an empty value needs no replica).
+    bool in_memory() const { return replica_count > 0 || size == 0; }
     Replica& replica(size_t i) { return i == 0 ? first : more[i - 1]; }
   };
 
@@ -155,8 +176,11 @@ class ObjectTable {
     uint64_t evicted_leased = 0;
     uint64_t evicted_soft_pinned = 0;
     uint64_t revoked = 0;
+    uint64_t demoted = 0;
+    uint64_t promoted = 0;
   };
 
+  void ClearMemory();
   static uint64_t Hash(std::string_view key);
   static size_t ShardIndex(uint64_t hash) { return hash >> (64 - kShardBits); }
   Shard& ShardFor(uint64_t hash) { return shards_[ShardIndex(hash)]; }
@@ -171,11 +195,26 @@ class ObjectTable {
   void LockedDelete(Shard& shard, Node* node);
   // Releases the node's committed value (not the node); it becomes invisible.
   void LockedDropValue(Shard& shard, Node* node);
+  // Releases the memory replicas only: the object stays, on disk.
+  void LockedReleaseReplicas(Shard& shard, Node* node);
   void LockedSetExpiry(Shard& shard, Node* node, int64_t expire_at_ms);
   void LockedMaybeResize(Shard& shard);
   void LockedRehash(Shard& shard, size_t bucket_count);
   // Gives `node` the value held by `value` (consumed), releasing the old one.
-  void LockedAssign(Shard& shard, Node* node, PreparedValue* value);
+  // `version` 0: a new one is drawn.
+  void LockedAssign(Shard& shard, Node* node, PreparedValue* value, uint64_t version = 0);
+  // Disk tier (object_table_disk.cpp). Writes `bytes` as the key's record; on failure
+  // in sync mode returns kIoError and the caller must not commit. Sets kOnDisk.
+  Status LockedPersist(Node* node, std::string_view key, std::string_view bytes,
+                       const DiskRecordMeta& meta);
+  // Persists what the node holds now (after a TTL or pin change).
+  void LockedRepersist(Node* node);
+  void LockedDiskDelete(Node* node);
+  // The node's value bytes: from memory, or read from disk into `scratch`.
+  std::string_view LockedValueBytes(Node* node, std::string* scratch);
+  DiskRecordMeta MetaOf(const Node* node, int64_t expire_at_ms, uint64_t version) const;
+  // Eviction of one node: demoted to disk when it can be, deleted otherwise.
+  void LockedEvict(Shard& shard, Node* node, int64_t now);
   void LockedTouch(Shard& shard, Node* node, int64_t now, int64_t lease_ms);
   void LockedFillInfo(Node* node, ObjectInfo* info);
   // The value's checksum, computed on first use: writes stay one copy, and only QUERY
@@ -203,6 +242,7 @@ class ObjectTable {
 
   const Clock* clock_;
   const int64_t start_ms_;
+  DiskTier* disk_ = nullptr;
   std::atomic<EvictionParams::Policy> policy_{EvictionParams::Policy::kLru};
   std::array<Shard, kShards> shards_;
   std::atomic<uint64_t> next_version_{1};

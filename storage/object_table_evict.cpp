@@ -50,7 +50,8 @@ uint64_t ObjectTable::VictimScore(Node* node, int64_t now) const {
 }
 
 bool ObjectTable::Evictable(Node* n, Segment* segment, int tier, int64_t now) const {
-  if (!n->visible() || n->size == 0 || (n->flags & kHardPin)) return false;
+  // Only objects with memory to give back: a disk-only one has none.
+  if (!n->visible() || n->replica_count == 0 || (n->flags & kHardPin)) return false;
   if (n->soft_pin_until_ms > now && tier < 2) return false;
   if (n->lease_until_ms > now && tier < 1) return false;
   if (segment == nullptr) return true;
@@ -118,15 +119,7 @@ size_t ObjectTable::Evict(size_t bytes, Segment* segment, const EvictionParams& 
             victim_bytes += ValueAllocationBytes(victim->size);
           }
         }
-        ++shard.evicted;
-        shard.evicted_bytes += victim->size;
-        if (victim->lease_until_ms > now) ++shard.evicted_leased;
-        if (victim->soft_pin_until_ms > now) ++shard.evicted_soft_pinned;
-        if (victim->pending != nullptr) {
-          LockedDropValue(shard, victim);
-        } else {
-          LockedDelete(shard, victim);
-        }
+        LockedEvict(shard, victim, now);
         freed += victim_bytes;
       }
     }

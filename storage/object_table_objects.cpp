@@ -33,9 +33,19 @@ Status ObjectTable::Commit(std::string_view key, PreparedValue* value, const Put
   if (!KeepMountedReplicas(value)) {
     return Status(StatusCode::kNoSegment, "every segment of the put was unmounted");
   }
+  bool inserted = node == nullptr;
   if (node == nullptr) node = LockedInsert(shard, key, hash);
-  LockedAssign(shard, node, value);
+  uint64_t version = next_version_.fetch_add(1, std::memory_order_relaxed);
+  Status persisted = LockedPersist(
+      node, key, std::string_view(value->data(), value->size()),
+      DiskRecordMeta{value->soft_pin_until_ms_ > now, value->hard_pin_, options.expire_at_ms, version});
+  if (!persisted.ok()) {
+    if (inserted) LockedDelete(shard, node);
+    return persisted;
+  }
+  LockedAssign(shard, node, value, version);
   if (options.expire_at_ms != kNoExpiry && options.expire_at_ms <= now) {
+    LockedDiskDelete(node);
     if (node->pending != nullptr) {
       LockedDropValue(shard, node);
     } else {
@@ -89,7 +99,13 @@ Status ObjectTable::PutEnd(std::string_view key, uint64_t put_id) {
   }
   if (status.ok()) {
     PreparedValue& v = *pending->value;
-    LockedAssign(shard, node, &v);
+    uint64_t version = next_version_.fetch_add(1, std::memory_order_relaxed);
+    status = LockedPersist(node, key, std::string_view(v.data(), v.size()),
+                           DiskRecordMeta{v.soft_pin_until_ms_ > now, v.hard_pin_,
+                                          pending->options.expire_at_ms, version});
+    if (status.ok()) LockedAssign(shard, node, &v, version);
+  }
+  if (status.ok()) {
     int64_t expire_at = pending->options.expire_at_ms;
     if (expire_at != kNoExpiry && expire_at <= now) {
       delete pending;
@@ -136,7 +152,9 @@ size_t ObjectTable::ReclaimStalePuts() {
 
 uint64_t ObjectTable::LockedChecksum(Node* node) {
   if (node->checksum == 0) {
-    node->checksum = Checksum(MakeView(node).bytes().data(), node->size);
+    std::string scratch;
+    std::string_view bytes = LockedValueBytes(node, &scratch);
+    node->checksum = Checksum(bytes.data(), bytes.size());
   }
   return node->checksum;
 }
@@ -152,6 +170,9 @@ void ObjectTable::LockedFillInfo(Node* node, ObjectInfo* info) {
   for (size_t i = 0; i < node->replica_count; ++i) {
     info->replicas.push_back({node->replica(i).segment->name(), ReplicaKind::kMemory,
                               ReplicaState::kComplete});
+  }
+  if (node->flags & kOnDisk) {
+    info->replicas.push_back({"disk", ReplicaKind::kDisk, ReplicaState::kComplete});
   }
   if (node->pending != nullptr) {
     for (const auto& a : node->pending->value->allocations_) {
@@ -181,6 +202,7 @@ Status ObjectTable::RemoveObject(std::string_view key, bool force) {
   Node* node = LockedFind(shard, key, hash, now);
   if (node == nullptr) return Status(StatusCode::kNotFound);
   if (!force && node->lease_until_ms > now) return Status(StatusCode::kHasLease);
+  LockedDiskDelete(node);
   if (node->pending != nullptr) {
     LockedDropValue(shard, node);
   } else {
@@ -203,6 +225,7 @@ size_t ObjectTable::RemoveIf(FunctionRef<bool(std::string_view)> match, bool for
       }
     }
     for (Node* n : victims) {
+      LockedDiskDelete(n);
       if (n->pending != nullptr) {
         LockedDropValue(shard, n);
       } else {
@@ -252,8 +275,18 @@ size_t ObjectTable::DropSegment(Segment* segment) {
         }
       }
       if (kept.size() == n->replica_count) continue;
+      if (kept.empty() && n->size > 0 && (n->flags & kOnDisk)) {
+        // Still on disk: the object stays, its value is read from there next time.
+        delete[] n->more;
+        n->more = nullptr;
+        n->replica_count = 0;
+        shard.value_bytes -= n->size;
+        continue;
+      }
       if (kept.empty() && n->size > 0) {
-        n->replica_count = 0;  // already released above
+        // The replicas were released above; the node goes with no replica left to release.
+        n->replica_count = 0;
+        shard.value_bytes -= n->size;
         ++dropped;
         if (n->pending != nullptr) {
           LockedDropValue(shard, n);

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "config/options.h"
+#include "storage/disk_tier.h"
 #include "storage/memory_pool.h"
 #include "storage/object_table.h"
 #include "storage/segment.h"
@@ -38,6 +39,10 @@ StatusOr<std::unique_ptr<Store>> Store::Create(const StoreOptions& options, cons
   Status s = store->segments_->Mount(options.segment_name, options.memory_capacity,
                                      options.huge_pages);
   if (!s.ok()) return s;
+  if (options.persistence != StoreOptions::Persistence::kOff) {
+    s = store->OpenDisk();
+    if (!s.ok()) return s;
+  }
   if (options.background_eviction) store->evictor_ = std::thread([s = store.get()] { s->EvictorLoop(); });
   return store;
 }
@@ -54,6 +59,34 @@ Store::~Store() {
   evictor_cv_.notify_all();
   if (evictor_.joinable()) evictor_.join();
   table_.reset();  // releases every value into the pools before they go
+  disk_.reset();   // drains its queue (async mode) and closes RocksDB
+}
+
+// Opens the SSD tier and finds every persisted, unexpired object again: each becomes a
+// disk-only object (its metadata in memory, its value read back on first use).
+Status Store::OpenDisk() {
+  DiskTier::Options disk_options;
+  disk_options.dir = options_.dir;
+  disk_options.mode = options_.persistence == StoreOptions::Persistence::kSync
+                          ? DiskTier::Mode::kSync
+                          : DiskTier::Mode::kAsync;
+  disk_options.blob_threshold = options_.disk_blob_threshold;
+  disk_options.async_queue_bytes = options_.disk_queue_bytes;
+  disk_options.clock = clock_;
+  disk_options.log = options_.log;
+  auto disk = DiskTier::Open(disk_options);
+  if (!disk.ok()) return disk.status();
+  disk_ = std::move(disk).value();
+  table_->set_disk(disk_.get());
+  auto started = std::chrono::steady_clock::now();
+  int64_t soft_pin_ms = ReadParams(options_.config).soft_pin_ms;
+  Status s = disk_->ForEach([&](std::string_view key, const DiskRecordMeta& meta, std::string_view value) {
+    table_->LoadFromDisk(key, meta, value.size(), soft_pin_ms);
+    ++disk_loaded_objects_;
+  });
+  disk_load_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
+                      std::chrono::steady_clock::now() - started).count();
+  return s;
 }
 
 void Store::EvictorLoop() {
@@ -95,7 +128,34 @@ std::optional<uint64_t> Store::AllocateIn(Segment& segment, size_t bytes) {
 }
 
 bool Store::Get(std::string_view key, FunctionRef<void(const ValueView&)> visit, bool lease) {
-  return table_->Get(key, visit, lease ? ReadParams(options_.config).lease_ms : 0);
+  uint64_t version = 0;
+  auto result = table_->Get(key, visit, lease ? ReadParams(options_.config).lease_ms : 0, &version);
+  if (result != ObjectTable::ReadResult::kOnDisk) return result == ObjectTable::ReadResult::kHit;
+  if (disk_ == nullptr) return false;
+  // A disk-only object: read it with no lock held. The visitor of Read may not call the
+  // tier (eviction may), so the bytes are copied out first.
+  std::string bytes;
+  auto found = disk_->Read(key, [&](const DiskRecordMeta&, std::string_view value) {
+    bytes.assign(value);
+  });
+  if (!found.ok() || !*found) {
+    table_->ForgetDiskOnly(key, version);  // the disk lost it (e.g. a dropped async write)
+    return false;
+  }
+  if (options_.promote_on_read) {
+    auto promoted = Reserve(bytes.size(), {});
+    if (promoted.ok()) {
+      std::memcpy(promoted->data(), bytes.data(), bytes.size());
+      if (table_->Promote(key, version, &promoted.value()) &&
+          table_->Get(key, visit, 0) == ObjectTable::ReadResult::kHit) {
+        return true;
+      }
+    }
+  }
+  ValueView view;
+  view.bytes_ = bytes;
+  visit(view);  // not pinnable: the visitor copies
+  return true;
 }
 
 bool Store::Exists(std::string_view key, bool lease) {
@@ -291,6 +351,9 @@ StoreStats Store::GetStats() const {
     held += pool.slab_page_bytes + pool.large_bytes;
     ++stats.segments;
   }
+  stats.disk_enabled = disk_ != nullptr;
+  stats.disk_loaded_objects = disk_loaded_objects_;
+  stats.disk_load_ms = disk_load_ms_;
   stats.pool_fragmentation =
       held == 0 ? 0.0 : 1.0 - static_cast<double>(requested) / static_cast<double>(held);
   return stats;

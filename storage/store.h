@@ -32,6 +32,7 @@
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -51,6 +52,7 @@ class Config;
 
 namespace crescent::storage {
 
+class DiskTier;
 class MemoryPool;
 class Segment;
 class SegmentRegistry;
@@ -69,6 +71,7 @@ class ValueView {
 
  private:
   friend class ObjectTable;
+  friend class Store;
   std::string_view bytes_;
   Segment* segment_ = nullptr;
   uint64_t offset_ = 0;  // of the allocation (its header) when pinnable
@@ -181,6 +184,7 @@ struct PutOptions {
 };
 
 struct StoreOptions {
+  enum class Persistence { kOff, kAsync, kSync };
   size_t memory_capacity = 1ull << 30;
   bool huge_pages = true;
   std::string segment_name = "local";
@@ -189,6 +193,14 @@ struct StoreOptions {
   // at run time); the values here serve when it is not.
   const config::Config* config = nullptr;
   bool background_eviction = true;
+  // The SSD tier (RocksDB under `dir`). Off: eviction drops objects.
+  Persistence persistence = Persistence::kOff;
+  std::string dir = "./data";
+  size_t disk_blob_threshold = 64 * 1024;
+  size_t disk_queue_bytes = 64ull << 20;
+  bool promote_on_read = true;  // a value read from disk goes back to memory
+  // Where the storage layer reports notable events (disk faults, corruption, reload).
+  std::function<void(std::string_view)> log;
 };
 
 struct StoreStats {
@@ -214,6 +226,13 @@ struct StoreStats {
   size_t hard_pinned_objects = 0;
   size_t pending_puts = 0;
   uint64_t revoked_puts = 0;
+  // SSD tier.
+  bool disk_enabled = false;
+  uint64_t demoted_objects = 0;   // evictions that kept the object on disk
+  uint64_t promoted_objects = 0;  // disk reads that brought the value back to memory
+  size_t disk_only_objects = 0;
+  uint64_t disk_loaded_objects = 0;  // found again at start-up
+  int64_t disk_load_ms = 0;
 };
 
 class Store {
@@ -306,6 +325,8 @@ class Store {
 
   StoreStats GetStats() const;
   void ResetStats();
+  // The SSD tier, or null when persistence is off (its own Stats for INFO and metrics).
+  DiskTier* disk() const { return disk_.get(); }
 
  private:
   Store(const StoreOptions& options, const Clock* clock);
@@ -314,11 +335,15 @@ class Store {
   void EvictorLoop();
 
   void ApplyPins(PreparedValue* value, const ReplicateConfig& config);
+  Status OpenDisk();
 
   StoreOptions options_;
   const Clock* clock_;
   std::unique_ptr<SegmentRegistry> segments_;
+  std::unique_ptr<DiskTier> disk_;  // outlives table_, which writes through to it
   std::unique_ptr<ObjectTable> table_;
+  uint64_t disk_loaded_objects_ = 0;
+  int64_t disk_load_ms_ = 0;
 
   std::mutex evictor_mu_;
   std::condition_variable evictor_cv_;

@@ -183,12 +183,9 @@ void RemoveAll(CommandContext& ctx) {
 }
 
 void GetSize(CommandContext& ctx) {
-  std::optional<int64_t> size;
-  ctx.store.Get(ctx.args[1], [&](const storage::ValueView& v) {
-    size = static_cast<int64_t>(v.bytes().size());
-  }, false);
-  if (!size) return ctx.reply.Null();
-  ctx.reply.Integer(*size);
+  auto info = ctx.store.Query(ctx.args[1], false);  // metadata only: no disk read
+  if (!info) return ctx.reply.Null();
+  ctx.reply.Integer(static_cast<int64_t>(info->size));
 }
 
 constexpr uint32_t kW = kCmdWrite | kCmdDenyOom;
