@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "common/status.h"
+#include "config/users.h"
 
 namespace crescent::config {
 
@@ -78,6 +79,10 @@ class Config {
   // Whether the value was set explicitly (not the default).
   bool IsSet(OptionId id) const;
 
+  // Named users (the YAML file's `users:`), fixed at start-up.
+  const std::vector<UserSpec>& users() const { return users_; }
+  void set_users(std::vector<UserSpec> users) { users_ = std::move(users); }
+
  private:
   Status Apply(const OptionSpec& spec, std::string_view value);
   std::atomic<int64_t> numbers_[static_cast<int>(OptionId::kCount)];
@@ -85,6 +90,7 @@ class Config {
   mutable std::shared_mutex mu_;
   std::vector<std::string> texts_;  // GUARDED_BY(mu_)
   std::vector<bool> set_;           // GUARDED_BY(mu_)
+  std::vector<UserSpec> users_;     // written before the server starts only
 };
 
 // Start-up: reads the YAML file named by --config (if any), then the flags, which win.

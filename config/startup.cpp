@@ -35,6 +35,13 @@ Status LoadYaml(const std::string& path, Config* config) {
   for (const auto& item : root) {
     std::string key = item.first.as<std::string>();
     int line = item.first.Mark().line + 1;
+    if (key == "users") {
+      std::vector<UserSpec> users;
+      Status s = ParseUsers(item.second, path, &users);
+      if (!s.ok()) return s;
+      config->set_users(std::move(users));
+      continue;
+    }
     if (!item.second.IsScalar()) {
       return Status(StatusCode::kInvalidArgument,
                     fmt::format("{}:{}: key '{}': expected a single value", path, line, key));
@@ -45,8 +52,10 @@ Status LoadYaml(const std::string& path, Config* config) {
     }
     Status s = config->Set(key, item.second.as<std::string>());
     if (!s.ok()) {
+      bool unknown = FindOption(key) == nullptr;
       return Status(StatusCode::kInvalidArgument,
-                    fmt::format("{}:{}: key '{}': {}", path, line, key, s.message()));
+                    fmt::format("{}:{}: key '{}': {}{}", path, line, key, s.message(),
+                                unknown ? " (crescentd --help lists every option)" : ""));
     }
   }
   return Status::Ok();

@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "config/users.h"
 #include "storage/store.h"
 
 namespace crescent::server {
@@ -28,6 +29,8 @@ class Client {
 
   // I/O thread only.
   bool authenticated = false;
+  // The named user this connection authenticated as; null: the default user.
+  const config::UserSpec* acl_user = nullptr;
   bool close_after_reply = false;  // QUIT, CLIENT KILL of itself, protocol errors
 
   // A large SET / PUT / UPSERT value that the connection read from the socket straight

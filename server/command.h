@@ -77,5 +77,6 @@ std::span<const CommandSpec> ServerCommands();
 std::span<const CommandSpec> IntrospectionCommands();
 std::span<const CommandSpec> ObjectCommands();
 std::span<const CommandSpec> SegmentCommands();
+std::span<const CommandSpec> AclCommands();
 
 }  // namespace crescent::server

@@ -34,6 +34,10 @@ struct Entry {
 };
 
 constexpr Entry kDocs[] = {
+    {"acl|help", "O(1)", ""},
+    {"acl|list", "O(N) where N is the number of configured users", ""},
+    {"acl|users", "O(N) where N is the number of configured users", ""},
+    {"acl|whoami", "O(1)", ""},
     {"append", "O(1)", "key:key value:string"},
     {"batchexist", "O(N) where N is the number of keys", "key:key*"},
     {"batchget", "O(N) where N is the number of keys", "key:key*"},

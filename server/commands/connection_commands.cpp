@@ -1,6 +1,7 @@
 // Connection commands: PING, ECHO, HELLO, AUTH, QUIT, SELECT, CLIENT.
-#include <openssl/crypto.h>
+#include <spdlog/spdlog.h>
 
+#include "server/acl.h"
 #include "server/client.h"
 #include "server/command.h"
 #include "server/commands/parse.h"
@@ -24,26 +25,25 @@ void Ping(CommandContext& ctx) {
 
 void Echo(CommandContext& ctx) { ctx.reply.Bulk(ctx.args[1]); }
 
-// Constant time in the length of the stored password, so timing does not reveal it.
-bool PasswordMatches(const std::string& expected, std::string_view given) {
-  if (expected.size() != given.size()) return false;
-  return CRYPTO_memcmp(expected.data(), given.data(), expected.size()) == 0;
-}
-
-// AUTH's check, shared with HELLO ... AUTH. Replies only on failure.
+// AUTH's check, shared with HELLO ... AUTH. Replies only on failure; failures are
+// logged with the client's address and the user name, never the password.
 bool Authenticate(CommandContext& ctx, std::string_view user, std::string_view password,
                   bool user_given) {
-  std::string expected = ctx.server.config().String(OptionId::kRequirePass);
-  if (expected.empty()) {
-    if (!user_given) {
+  const config::UserSpec* spec = nullptr;
+  switch (acl::Authenticate(ctx.server.config(), user, password, user_given, &spec)) {
+    case acl::AuthResult::kOk:
+      ctx.client.authenticated = true;
+      ctx.client.acl_user = spec;
+      ctx.client.set_user(std::string(user));
+      return true;
+    case acl::AuthResult::kNoPasswordConfigured:
       ctx.Error(errors::kAuthWithoutPassword);
       return false;
-    }
-    // The default user has no password: any password is accepted for it.
-    if (user == "default") return true;
-  } else if (user == "default" && PasswordMatches(expected, password)) {
-    return true;
+    case acl::AuthResult::kWrongPass:
+      break;
   }
+  spdlog::warn("authentication failed: client id={} addr={} user={}", ctx.client.id(),
+               ctx.client.addr(), user.substr(0, 64));
   ctx.Error(errors::kWrongPass);
   return false;
 }
@@ -53,8 +53,6 @@ void Auth(CommandContext& ctx) {
   bool user_given = ctx.args.size() == 3;
   std::string_view user = user_given ? ctx.args[1] : "default";
   if (!Authenticate(ctx, user, ctx.args.back(), user_given)) return;
-  ctx.client.authenticated = true;
-  ctx.client.set_user(std::string(user));
   ctx.reply.Ok();
 }
 
@@ -81,11 +79,7 @@ void Hello(CommandContext& ctx) {
       return ctx.Error(fmt::format("ERR Syntax error in HELLO option '{}'", ctx.args[i]));
     }
   }
-  if (user) {
-    if (!Authenticate(ctx, *user, *password, true)) return;
-    ctx.client.authenticated = true;
-    ctx.client.set_user(std::string(*user));
-  }
+  if (user && !Authenticate(ctx, *user, *password, true)) return;
   if (AuthRequired(ctx.server, ctx.client)) {
     return ctx.Error(
         "NOAUTH HELLO must be called with the client already authenticated, otherwise the "

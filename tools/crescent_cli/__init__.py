@@ -1,0 +1,1 @@
+"""crescent-cli's modules: the dump file format and the progress display."""
