@@ -3,6 +3,9 @@
 // disk_tier_impl.h describes the locks and invariants they share.
 #include "storage/disk_tier.h"
 
+#include <cstdarg>
+#include <cstdio>
+
 #include <fmt/format.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/env.h>
@@ -18,6 +21,26 @@ namespace crescent::storage {
 using namespace disk_internal;
 
 namespace {
+
+// Forwards RocksDB's info log to the tier's log callback, warnings and worse only.
+class ForwardingLogger final : public rocksdb::Logger {
+ public:
+  explicit ForwardingLogger(std::function<void(std::string_view)> log)
+      : rocksdb::Logger(rocksdb::InfoLogLevel::WARN_LEVEL), log_(std::move(log)) {}
+  using rocksdb::Logger::Logv;
+  void Logv(const char* format, va_list args) override {
+    if (!log_) return;
+    char line[1024];
+    va_list copy;
+    va_copy(copy, args);
+    int n = std::vsnprintf(line, sizeof(line), format, copy);
+    va_end(copy);
+    if (n > 0) log_(std::string_view(line, std::min<size_t>(static_cast<size_t>(n), sizeof(line) - 1)));
+  }
+
+ private:
+  std::function<void(std::string_view)> log_;
+};
 
 rocksdb::CompressionType ToRocks(DiskTier::Compression c) {
   switch (c) {
@@ -53,6 +76,12 @@ Status DiskTier::Impl::Open() {
   opts.write_buffer_size = o_.memtable_bytes;
   opts.compaction_filter = &filter_;
   opts.keep_log_file_num = 4;
+  // Recovery is ours (a reopen, see disk_tier_recovery.cpp), not RocksDB's own resume.
+  opts.max_bgerror_resume_count = 0;
+  // RocksDB's own info log goes to Options::log (warnings and worse), not to a LOG file
+  // on the data disk: when that disk is full, RocksDB's writer of its LOG file asserts on
+  // the next line (seen with Debian's build), taking the server down with the disk.
+  opts.info_log = std::make_shared<ForwardingLogger>(o_.log);
   statistics_ = rocksdb::CreateDBStatistics();
   statistics_->set_stats_level(rocksdb::StatsLevel::kExceptHistogramOrTimers);  // tickers
   opts.statistics = statistics_;
@@ -124,17 +153,19 @@ Status DiskTier::Impl::Delete(std::string_view key) {
 }
 
 Status DiskTier::Impl::DeleteAll() {
-  if (Status s = Admit({}, true); !s.ok()) return s;
-  std::lock_guard gate(gate_);
   if (async()) {
-    // Queued writes are older than this DeleteAll: drop them. None is in flight (the
-    // writer holds the gate shared while a batch is out).
+    // Queued writes are older than this DeleteAll: drop them, even if the delete below
+    // cannot be written (readers would otherwise still find them in latest_). None is in
+    // flight while the gate is held exclusively.
     {
+      std::lock_guard gate(gate_);
       std::lock_guard l(queue_mu_);
       ClearQueueLocked();
     }
     drained_cv_.notify_all();
   }
+  if (Status s = Admit({}, true); !s.ok()) return s;
+  std::lock_guard gate(gate_);
   rocksdb::WriteBatch batch;
   rocksdb::Status rs = AddDeleteEverything(&batch);
   if (rs.ok() && batch.Count() > 0) rs = db_->Write(write_options_, &batch);
@@ -207,11 +238,10 @@ StatusOr<bool> DiskTier::Impl::Read(std::string_view key,
 
 // Counts, logs and deletes a record that failed verification. In kAsync the delete is
 // queued (ordered with the writes) unless a write of the key is already queued, which
-// replaces the record anyway. In kSync a Put racing with this delete may be deleted too:
-// the next read is then a miss, never wrong bytes.
+// replaces the record anyway (and, when it is this function's own earlier delete, means
+// the record was already counted). In kSync a Put racing with this delete may be deleted
+// too: the next read is then a miss, never wrong bytes.
 void DiskTier::Impl::DropCorrupt(std::string_view key, std::string_view why) {
-  corruptions_.fetch_add(1, std::memory_order_relaxed);
-  Log(fmt::format("disk tier: dropping corrupt record '{}': {}", PrintableKey(key), why));
   if (async()) {
     {
       std::lock_guard l(queue_mu_);
@@ -222,12 +252,24 @@ void DiskTier::Impl::DropCorrupt(std::string_view key, std::string_view why) {
       EnqueueLocked(std::move(op));
     }
     work_cv_.notify_one();
-    return;
   }
+  corruptions_.fetch_add(1, std::memory_order_relaxed);
+  Log(fmt::format("disk tier: dropping corrupt record '{}': {}", PrintableKey(key), why));
+  if (async()) return;
   rocksdb::WriteBatch batch;
   if (!batch.Delete(ToSlice(key)).ok()) return;
   const std::string_view keys[] = {key};
   (void)Write(&batch, keys, "delete of a corrupt record");  // a failure masks the key
+}
+
+bool DiskTier::Impl::StillCorrupt(std::string_view key) {
+  std::shared_lock readers(db_mu_);
+  if (!db_) return false;
+  rocksdb::PinnableSlice raw;
+  const rocksdb::Status rs =
+      db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), ToSlice(key), &raw);
+  if (rs.IsCorruption()) return true;
+  return rs.ok() && !DecodeDiskRecord(ToView(raw), /*verify_checksum=*/true).ok();
 }
 
 Status DiskTier::Impl::ForEach(
@@ -251,7 +293,10 @@ Status DiskTier::Impl::ForEach(
     }
     if (!it->status().ok()) return Convert(it->status(), "scan");
   }
-  for (const auto& [key, why] : corrupt) DropCorrupt(key, why);
+  for (const auto& [key, why] : corrupt) {
+    // The iterator's view may be older than a delete or overwrite of the key since.
+    if (StillCorrupt(key)) DropCorrupt(key, why);
+  }
   return Status::Ok();
 }
 

@@ -27,11 +27,10 @@
 // Faults. A failed write (disk full, I/O error) sets healthy to false, records
 // last_error and counts write_errors. While unhealthy every write returns kIoError
 // ("disk tier unavailable: no space left on device") without touching the disk, until
-// `retry_interval_ms` has passed; then the next write attempts recovery: DB::Resume()
-// (RocksDB refuses writes after such an error until resumed; after ENOSPC it resumes by
-// itself within about 5 s of space coming back, and Resume() reports Busy meanwhile),
-// or, when RocksDB cannot resume (a fatal error), a reopen of the database once a probe
-// file in `dir` takes a synced write again. If that works the tier is healthy again.
+// `retry_interval_ms` has passed; then the next write attempts recovery: once a probe
+// file in `dir` takes a synced write, the database is closed and reopened (never
+// resumed: RocksDB 7.8 reuses the file writer that saw the error, and its next append
+// asserts), and the tier is healthy again. RocksDB's own automatic resume is off.
 // Reads keep working meanwhile. Keys whose write or delete failed are masked, so that
 // no reader sees the stale copy the disk still holds: Get/Read treat them as absent and
 // ForEach skips them until the recovery writes deletes for them (a failed DeleteAll
@@ -109,12 +108,13 @@ class DiskTier {
     uint64_t deletes = 0;        // Delete calls written to RocksDB
     size_t queue_depth = 0;      // kAsync: operations queued or being written
     size_t queue_bytes = 0;      // kAsync: their bytes
-    uint64_t async_dropped = 0;  // kAsync: Puts refused (kBusy/kIoError) or lost by a failed write
+    uint64_t async_dropped = 0;  // kAsync: Puts refused (kBusy, kIoError) or lost by a
+                                 // failed write
     uint64_t write_errors = 0;   // RocksDB writes that failed
     uint64_t corruptions = 0;    // records that failed verification (deleted)
     uint64_t expired_compacted = 0;  // expired records dropped by compactions
     uint64_t wal_syncs = 0;      // fsyncs of the write-ahead log (RocksDB's WAL_FILE_SYNCED)
-    size_t masked_keys = 0;      // keys hidden after a failed write, until recovery
+    size_t masked_keys = 0;      // keys hidden after a failed write (SIZE_MAX: all)
     bool healthy = true;
     std::string last_error;      // empty until the first failure
   };
@@ -138,13 +138,14 @@ class DiskTier {
   StatusOr<std::optional<DiskRecord>> Get(std::string_view key);
   // Like Get without the copy: calls `visit` with a view of the value that is valid only
   // during the call (e.g. to copy it straight into the memory pool). Returns whether it did.
-  // REQUIRES: `visit` does not call this tier (it runs under a lock that a recovery waits
-  // for).
+  // REQUIRES: `visit` does not call this tier (it runs under the tier's read lock). It
+  // may take the caller's own locks.
   StatusOr<bool> Read(std::string_view key,
                       FunctionRef<void(const DiskRecordMeta&, std::string_view)> visit);
 
   // Removes `key`. Readers stop seeing it at once, even when this returns kIoError (the
-  // key is then masked). kSync: Ok once durable. kAsync: Ok once queued.
+  // key is then masked). kSync: Ok once durable. kAsync: Ok once queued (never kBusy).
+  // Both: kIoError while the tier is unhealthy.
   Status Delete(std::string_view key);
   // Removes every record, including queued writes; a write that races with it may or
   // may not survive. Synchronous in both modes.

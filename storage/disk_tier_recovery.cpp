@@ -2,17 +2,20 @@
 // copy is stale, and recovery. See disk_tier_impl.h for the locking and the mask's
 // invariant.
 //
-// How RocksDB behaves after a failed write (7.8, measured in disk_tier_test.cpp):
+// How RocksDB 7.8 behaves after a failed write (seen with a fault-injecting file system
+// and a full tmpfs, see disk_tier_test.cpp):
 //  - ENOSPC: the database stops taking writes ("background error") and its
-//    SstFileManager polls free space, resuming by itself within about 5 s of space
-//    coming back; a manual Resume() meanwhile answers Busy.
+//    SstFileManager retries the recovery itself, every 5 s while space is short; a manual
+//    Resume() answers Busy while that runs, returns the error once it has given up, and
+//    succeeds once space is back.
 //  - other retryable I/O errors: a RocksDB thread retries every second; Resume() is
 //    Busy meanwhile.
 //  - non-retryable I/O errors (e.g. EIO): fatal; Resume() never succeeds, only closing
 //    and reopening the database does.
-// So a recovery attempt calls Resume(); Busy means "RocksDB is on it, back off"; any
-// other failure means "reopen", but only after a probe file in the directory took a
-// synced write, so that a disk that still fails keeps its (readable) database open.
+// A recovery attempt reopens the database (see TryRecover for why never Resume()), but
+// only after a probe file in the directory took a synced write, so that a disk that
+// still fails keeps its (readable) database open, and only when no reader holds the
+// database (try_lock), so that recovery never waits on a ForEach visitor.
 #include <fmt/format.h>
 #include <rocksdb/env.h>
 
@@ -130,21 +133,21 @@ bool DiskTier::Impl::TryRecover() {
   if (SteadyNowMs() < retry_at_ms_.load(std::memory_order_relaxed)) return false;
 
   std::lock_guard gate(gate_);
-  rocksdb::Status rs = db_ ? db_->Resume() : rocksdb::Status::IOError("database closed");
-  if (rs.IsBusy()) {
-    BackOff(rs, "resume (RocksDB is recovering by itself)");
+  // Always a reopen, never Resume(): after a failed write, RocksDB 7.8 keeps the file
+  // writer that saw the error, and its next append asserts (Debian builds it with
+  // assertions on), whether the resume was ours or RocksDB's own. A new instance has
+  // new writers. Only once a probe file takes a synced write, so a disk still full keeps
+  // its database open for reads.
+  if (!ProbeDirectory()) {
+    // Still failing: the error that made the tier unhealthy stays the one reported.
+    BackOff(rocksdb::Status::Busy("the disk still refuses writes"), "probe");
     return false;
   }
+  Log("disk tier: a probe write worked; reopening RocksDB");
+  rocksdb::Status rs = Reopen();
   if (!rs.ok()) {
-    if (!ProbeDirectory()) {
-      BackOff(rs, "resume");
-      return false;
-    }
-    Log(fmt::format("disk tier: RocksDB cannot resume ({}); reopening it", rs.ToString()));
-    if (rs = Reopen(); !rs.ok()) {
-      BackOff(rs, "reopen");
-      return false;
-    }
+    BackOff(rs, "reopen");
+    return false;
   }
   for (;;) {
     std::vector<std::string> keys;
@@ -192,9 +195,10 @@ bool DiskTier::Impl::ProbeDirectory() {
   return s.ok();
 }
 
-// REQUIRES: gate_ held exclusively (no write in flight).
+// REQUIRES: gate_ held exclusively (no write in flight). Busy when readers are active.
 rocksdb::Status DiskTier::Impl::Reopen() {
-  std::lock_guard readers(db_mu_);
+  std::unique_lock readers(db_mu_, std::try_to_lock);
+  if (!readers.owns_lock()) return rocksdb::Status::Busy("readers active");
   if (db_) {
     const rocksdb::Status cs = db_->Close();  // reports the old error; nothing to do
     if (!cs.ok()) Log(fmt::format("disk tier: close before reopen: {}", cs.ToString()));
