@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "server/command.h"
+#include "server/latency_histogram.h"
 
 namespace crescent::server {
 
@@ -19,6 +20,7 @@ struct CommandStats {
   std::atomic<uint64_t> usec{0};
   std::atomic<uint64_t> rejected_calls{0};  // refused before the handler ran
   std::atomic<uint64_t> failed_calls{0};    // the handler replied with an error
+  LatencyHistogram latency;                 // handler time of each call (/metrics)
 };
 
 struct CommandEntry {

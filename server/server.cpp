@@ -6,7 +6,9 @@
 #include <random>
 #include <spdlog/spdlog.h>
 
+#include "server/acl.h"
 #include "server/connection.h"
+#include "server/metrics_http.h"
 
 namespace crescent::server {
 
@@ -17,6 +19,21 @@ namespace {
 constexpr auto kCronPeriod = std::chrono::milliseconds(100);
 constexpr size_t kExpireBudgetPerCron = 20000;
 constexpr auto kShutdownGrace = std::chrono::seconds(5);
+
+constexpr std::string_view kProtectedModeDenied =
+    "-DENIED Crescent is running in protected mode because protected mode is enabled and no "
+    "password is set for the default user. In this mode connections are only accepted from "
+    "the loopback interface. If you want to connect from external computers to Crescent you "
+    "may adopt one of the following solutions: 1) Just disable protected mode sending the "
+    "command 'CONFIG SET protected-mode no' from the loopback interface by connecting to "
+    "Crescent from the same host the server is running, however MAKE SURE Crescent is not "
+    "publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change "
+    "permanent. 2) Alternatively you can just disable the protected mode by editing the "
+    "Crescent configuration file, and setting the protected mode option to 'no', and then "
+    "restarting the server. 3) If you started the server manually just for testing, restart "
+    "it with the '--protected-mode no' option. 4) Set up an authentication password for the "
+    "default user. NOTE: You only need to do one of the above things in order for the server "
+    "to start accepting connections from the outside.\r\n";
 
 std::string MakeRunId() {
   std::random_device rd;
@@ -88,6 +105,12 @@ Status Server::Start() {
                   fmt::format("cannot listen on {}: {}", Endpoint(endpoint), error.message()));
   }
   port_ = acceptor_->local_endpoint().port();
+  if (int64_t metrics_port = config_->Int(OptionId::kMetricsPort); metrics_port != 0) {
+    metrics_ = std::make_unique<MetricsHttpServer>(this);
+    Status status = metrics_->Start(config_->String(OptionId::kMetricsBind),
+                                    static_cast<uint16_t>(metrics_port));
+    if (!status.ok()) return status;
+  }
   Accept();
   cron_timer_ = std::make_unique<asio::steady_timer>(*contexts_[0]);
   ScheduleCron();
@@ -115,6 +138,10 @@ void Server::Accept() {
         static constexpr std::string_view kReply = "-ERR max number of clients reached\r\n";
         asio::write(socket, asio::buffer(kReply), e1);
         socket.close(e1);
+      } else if (!e1 && ProtectedModeRefuses(remote.address())) {
+        stats_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+        asio::write(socket, asio::buffer(kProtectedModeDenied), e1);
+        socket.close(e1);
       } else if (!e1 && !e2) {
         auto client = std::make_unique<Client>(NextClientId(), Endpoint(remote), Endpoint(local),
                                                clock_->NowMs());
@@ -130,6 +157,16 @@ void Server::Accept() {
     }
     Accept();
   });
+}
+
+// As Redis: with protected mode on and no password, only loopback clients get in.
+bool Server::ProtectedModeRefuses(const asio::ip::address& address) const {
+  if (!config_->Bool(OptionId::kProtectedMode) || acl::AuthRequired(*config_)) return false;
+  if (address.is_loopback()) return false;
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    return !asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6()).is_loopback();
+  }
+  return true;
 }
 
 void Server::ScheduleCron() {
@@ -226,6 +263,9 @@ void Server::Run() {
   main_context_.run();
   joiner.join();
   threads_.clear();
+  // Stopped last rather than in BeginShutdown, so that /health answers 503 while the
+  // connections drain instead of refusing the connection.
+  if (metrics_) metrics_->Stop();
   spdlog::info("crescentd stopped");
 }
 

@@ -5,7 +5,8 @@
 //
 // Threads: io-threads threads, each running its own io_context; a connection lives on
 // one of them for its whole life. The accept loop and the cron (active expiry, idle
-// clients) run on thread 0.
+// clients) run on thread 0. The HTTP metrics listener (metrics_http.h) has a thread of
+// its own, so that a scrape never delays a RESP client.
 #pragma once
 
 #include <atomic>
@@ -30,6 +31,7 @@
 namespace crescent::server {
 
 class Connection;
+class MetricsHttpServer;
 
 struct ServerStats {
   std::atomic<uint64_t> connections_received{0};
@@ -68,6 +70,7 @@ class Server {
   const std::string& run_id() const { return run_id_; }
   int64_t start_time_ms() const { return start_time_ms_; }
   size_t io_threads() const { return contexts_.size(); }
+  bool shutting_down() const { return shutting_down_.load(); }
 
   // Connected clients. Any thread.
   size_t client_count() const;
@@ -79,6 +82,7 @@ class Server {
 
  private:
   void Accept();
+  bool ProtectedModeRefuses(const boost::asio::ip::address& address) const;
   void ScheduleCron();
   void Cron();
   void BeginShutdown();
@@ -107,6 +111,9 @@ class Server {
   mutable std::mutex clients_mu_;
   std::unordered_map<uint64_t, std::weak_ptr<Connection>> clients_;  // GUARDED_BY(clients_mu_)
   std::atomic<uint64_t> next_client_id_{1};
+  // The HTTP /metrics and /health listener (null when metrics-port is 0). Last, so that
+  // it is destroyed (its thread joined) before anything it reads.
+  std::unique_ptr<MetricsHttpServer> metrics_;
 };
 
 }  // namespace crescent::server

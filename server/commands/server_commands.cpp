@@ -105,6 +105,7 @@ void ConfigResetStat(CommandContext& ctx) {
       entry.stats.usec = 0;
       entry.stats.rejected_calls = 0;
       entry.stats.failed_calls = 0;
+      entry.stats.latency.Reset();
     };
     reset(e);
     for (const auto& [name, sub] : e.subcommands) reset(*sub);

@@ -12,6 +12,8 @@ packages=(
   # tests and benchmarks: real clients and a real peer
   libhiredis-dev python3 python3-redis python3-pytest redis-server redis-tools
   procps iproute2
+  # /metrics: promtool checks the exposition, a real prometheus scrapes it
+  prometheus
 )
 
 missing=()
@@ -27,4 +29,19 @@ sudo=""
 [ "$(id -u)" -ne 0 ] && sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $sudo apt-get update -q
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+# Packages that ship a service (prometheus) must not start it: the tests run their own,
+# on loopback. policy-rc.d tells Debian's maintainer scripts not to start services.
+policy=/usr/sbin/policy-rc.d
+added_policy=""
+if [ ! -e "$policy" ]; then
+  printf '#!/bin/sh\nexit 101\n' | $sudo tee "$policy" >/dev/null
+  $sudo chmod +x "$policy"
+  added_policy=yes
+fi
+status=0
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" || status=$?
+[ -n "$added_policy" ] && $sudo rm -f "$policy"
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+  $sudo systemctl disable --now prometheus >/dev/null 2>&1 || true
+fi
+exit $status
