@@ -82,6 +82,14 @@ const OptionSpec kOptions[] = {
      "the cluster's YAML file"},
     {I::kNodeName, "node-name", T::kString, "", 0, 0, "", false, false,
      "this node's name in the cluster file"},
+    {I::kMaxKeySize, "max-key-size", T::kSize, "1MB", 1, 512.0 * 1024 * 1024, "", true, false,
+     "longest key a command may name"},
+    {I::kMaxCommandArgs, "max-command-args", T::kInt, "1048576", 1, 2147483647, "", true, false,
+     "most elements a request may have"},
+    {I::kRegexMaxProgramSize, "regex-max-program-size", T::kSize, "1MB", 4096, 64.0 * 1024 * 1024,
+     "", true, false, "memory a compiled regular expression (RE2) may use"},
+    {I::kRequestTimeout, "request-timeout", T::kDuration, "30s", 0, 86400e3, "", true, false,
+     "close a client whose request stays incomplete this long (0: never)"},
 };
 static_assert(std::size(kOptions) == static_cast<size_t>(OptionId::kCount));
 

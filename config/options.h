@@ -29,7 +29,8 @@ enum class OptionId : int {
   kPersistence, kDir, kRequirePass, kProtectedMode, kTlsPort, kTlsCertFile, kTlsKeyFile,
   kTlsCaCertFile, kMaxClients, kTimeout, kProtoMaxBulkLen, kClientQueryBufferLimit,
   kClientOutputBufferLimit, kSlowlogLogSlowerThan, kSlowlogMaxLen, kMetricsPort,
-  kMetricsBind, kLogLevel, kLogFile, kClusterConfig, kNodeName,
+  kMetricsBind, kLogLevel, kLogFile, kClusterConfig, kNodeName, kMaxKeySize,
+  kMaxCommandArgs, kRegexMaxProgramSize, kRequestTimeout,
   kCount,
 };
 

@@ -67,6 +67,17 @@ void Dispatch(Server& server, Client& client, protocol::ReplyWriter& reply,
     Reject(server, reply, entry, errors::kNoAuth);
     return;
   }
+  if (spec.first_key > 0) {
+    // One check for every command that names keys: none may be longer than max-key-size.
+    size_t max_key = static_cast<size_t>(server.config().Int(config::OptionId::kMaxKeySize));
+    int last = spec.last_key < 0 ? static_cast<int>(args.size()) + spec.last_key : spec.last_key;
+    for (int i = spec.first_key; i <= last && i < static_cast<int>(args.size()); i += spec.key_step) {
+      if (args[static_cast<size_t>(i)].size() > max_key) {
+        Reject(server, reply, entry, "ERR key is longer than max-key-size");
+        return;
+      }
+    }
+  }
   if (client.acl_user != nullptr) {
     std::string denied = acl::Check(client.acl_user, spec, entry->full_name, args);
     if (!denied.empty()) {

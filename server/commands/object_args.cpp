@@ -4,12 +4,12 @@
 
 #include "server/commands/parse.h"
 #include "server/errors.h"
+#include "server/server.h"
 
 namespace crescent::server {
 
 namespace {
 constexpr int64_t kMaxReplicas = 16;
-constexpr int64_t kMaxRegexProgramBytes = 1 << 20;
 }  // namespace
 
 bool ParsePutOptions(CommandContext& ctx, std::span<const std::string_view> args,
@@ -66,7 +66,7 @@ bool ParsePutOptions(CommandContext& ctx, std::span<const std::string_view> args
 std::unique_ptr<RE2> CompileKeyPattern(CommandContext& ctx, std::string_view pattern) {
   RE2::Options options;
   options.set_log_errors(false);
-  options.set_max_mem(kMaxRegexProgramBytes);
+  options.set_max_mem(ctx.server.config().Int(config::OptionId::kRegexMaxProgramSize));
   auto re = std::make_unique<RE2>(re2::StringPiece(pattern.data(), pattern.size()), options);
   if (!re->ok()) {
     ctx.Error(fmt::format("INVALID_PARAMS invalid regular expression: {}", re->error()));

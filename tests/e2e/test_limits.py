@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from respclient import Error, RawClient, encode_command, wait_until
+from respclient import Error, RawClient, Status, encode_command, wait_until
 
 
 def connected_clients(client):
@@ -109,3 +109,20 @@ def test_one_pipelining_client_does_not_starve_another(server, r):
     replies = flood.read_replies(200_000)
     assert replies[-1] == 200_000
     assert r.get("counter") == b"200000"
+
+
+@pytest.mark.crescent_only
+def test_key_size_and_regex_program_limits(fresh_server):
+    s = fresh_server(["--max-key-size", "16", "--regex-max-program-size", "4096"])
+    with s.raw() as c:
+        assert c.cmd("SET", "k" * 16, "v") == Status("OK")
+        too_long = "k" * 17
+        for cmd in (("SET", too_long, "v"), ("GET", too_long), ("MSET", "a", "1", too_long, "2"),
+                    ("PUT", too_long, "v")):
+            assert c.cmd(*cmd) == Error("ERR key is longer than max-key-size")
+        assert c.cmd("EXISTS", too_long[:16]) == 1
+        reply = c.cmd("QUERYREGEX", "(" + "|".join(f"k{i}x" for i in range(3000)) + "){2,50}")
+        assert isinstance(reply, Error) and reply.message.startswith(
+            "INVALID_PARAMS invalid regular expression: pattern too large")
+        assert c.cmd("CONFIG", "SET", "max-key-size", "1mb") == Status("OK")
+        assert c.cmd("SET", too_long, "v") == Status("OK")
