@@ -35,12 +35,19 @@ Status DiskTier::Impl::PutAsync(std::string_view key, std::string_view value,
   }
   auto op = std::make_shared<PendingOp>();
   op->key = std::string(key);
-  op->encoded = EncodeDiskRecord(meta, value);
+  // A full queue refuses the write: find that out before paying for the encoding (a copy
+  // and a checksum of the whole value), which a refused write would throw away.
   bool refused = false;
   {
     std::lock_guard l(queue_mu_);
+    refused = pending_bytes_ + key.size() + kDiskRecordHeaderSize + value.size() >
+              o_.async_queue_bytes;
+  }
+  if (!refused) op->encoded = EncodeDiskRecord(meta, value);
+  {
+    std::lock_guard l(queue_mu_);
     if (stopping_) return Closing();
-    if (pending_bytes_ + op->bytes() > o_.async_queue_bytes) {
+    if (refused || pending_bytes_ + op->bytes() > o_.async_queue_bytes) {
       // Not written: queue a delete instead, so that an older copy on disk cannot
       // outlive the one the caller keeps in memory.
       refused = true;
