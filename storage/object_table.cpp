@@ -286,11 +286,7 @@ Status ObjectTable::Update(std::string_view key,
     case V::kDelete:
       if (node != nullptr) {
         LockedDiskDelete(node);
-        if (node->pending != nullptr) {
-          LockedDropValue(shard, node);
-        } else {
-          LockedDelete(shard, node);
-        }
+        LockedRemove(shard, node);
       }
       return Status::Ok();
     case V::kWrite: {
@@ -349,11 +345,7 @@ Status ObjectTable::Update(std::string_view key,
   } else if (d.ttl == T::kSet) {
     if (d.expire_at_ms <= now) {
       LockedDiskDelete(node);
-      if (node->pending != nullptr) {
-        LockedDropValue(shard, node);
-      } else {
-        LockedDelete(shard, node);
-      }
+      LockedRemove(shard, node);
       return Status::Ok();
     }
     LockedSetExpiry(shard, node, d.expire_at_ms);
@@ -477,11 +469,7 @@ bool ObjectTable::Remove(std::string_view key) {
   Node* node = LockedFind(shard, key, hash, clock_->NowMs());
   if (node == nullptr) return false;
   LockedDiskDelete(node);
-  if (node->pending != nullptr) {
-    LockedDropValue(shard, node);
-  } else {
-    LockedDelete(shard, node);
-  }
+  LockedRemove(shard, node);
   return true;
 }
 
@@ -628,11 +616,7 @@ size_t ObjectTable::ExpireCycle(size_t budget) {
            shard.expiries.begin()->first <= now) {
       Node* node = shard.expiries.begin()->second;
       ++shard.expired;
-      if (node->pending != nullptr) {
-        LockedDropValue(shard, node);
-      } else {
-        LockedDelete(shard, node);
-      }
+      LockedRemove(shard, node);
       ++removed;
     }
   }

@@ -195,6 +195,14 @@ class ObjectTable {
   void LockedDelete(Shard& shard, Node* node);
   // Releases the node's committed value (not the node); it becomes invisible.
   void LockedDropValue(Shard& shard, Node* node);
+  // The object goes: the node too, unless a pending put still needs it.
+  void LockedRemove(Shard& shard, Node* node) {
+    if (node->pending != nullptr) {
+      LockedDropValue(shard, node);
+    } else {
+      LockedDelete(shard, node);
+    }
+  }
   // Releases the memory replicas only: the object stays, on disk.
   void LockedReleaseReplicas(Shard& shard, Node* node);
   void LockedSetExpiry(Shard& shard, Node* node, int64_t expire_at_ms);

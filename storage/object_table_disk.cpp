@@ -73,11 +73,7 @@ void ObjectTable::LockedEvict(Shard& shard, Node* node, int64_t now) {
     ++shard.demoted;
     return;
   }
-  if (node->pending != nullptr) {
-    LockedDropValue(shard, node);
-  } else {
-    LockedDelete(shard, node);
-  }
+  LockedRemove(shard, node);
 }
 
 bool ObjectTable::Promote(std::string_view key, uint64_t version, PreparedValue* value) {
@@ -110,11 +106,7 @@ void ObjectTable::ForgetDiskOnly(std::string_view key, uint64_t version) {
   std::lock_guard lock(shard.mu);
   Node* node = LockedFind(shard, key, hash, clock_->NowMs());
   if (node == nullptr || node->in_memory() || node->version != version) return;
-  if (node->pending != nullptr) {
-    LockedDropValue(shard, node);
-  } else {
-    LockedDelete(shard, node);
-  }
+  LockedRemove(shard, node);
 }
 
 void ObjectTable::LoadFromDisk(std::string_view key, const DiskRecordMeta& meta, size_t size,

@@ -46,11 +46,7 @@ Status ObjectTable::Commit(std::string_view key, PreparedValue* value, const Put
   LockedAssign(shard, node, value, version);
   if (options.expire_at_ms != kNoExpiry && options.expire_at_ms <= now) {
     LockedDiskDelete(node);
-    if (node->pending != nullptr) {
-      LockedDropValue(shard, node);
-    } else {
-      LockedDelete(shard, node);
-    }
+    LockedRemove(shard, node);
     return Status::Ok();
   }
   LockedSetExpiry(shard, node, options.expire_at_ms);
@@ -203,11 +199,7 @@ Status ObjectTable::RemoveObject(std::string_view key, bool force) {
   if (node == nullptr) return Status(StatusCode::kNotFound);
   if (!force && node->lease_until_ms > now) return Status(StatusCode::kHasLease);
   LockedDiskDelete(node);
-  if (node->pending != nullptr) {
-    LockedDropValue(shard, node);
-  } else {
-    LockedDelete(shard, node);
-  }
+  LockedRemove(shard, node);
   return Status::Ok();
 }
 
@@ -226,11 +218,7 @@ size_t ObjectTable::RemoveIf(FunctionRef<bool(std::string_view)> match, bool for
     }
     for (Node* n : victims) {
       LockedDiskDelete(n);
-      if (n->pending != nullptr) {
-        LockedDropValue(shard, n);
-      } else {
-        LockedDelete(shard, n);
-      }
+      LockedRemove(shard, n);
     }
     removed += victims.size();
   }
@@ -288,11 +276,7 @@ size_t ObjectTable::DropSegment(Segment* segment) {
         n->replica_count = 0;
         shard.value_bytes -= n->size;
         ++dropped;
-        if (n->pending != nullptr) {
-          LockedDropValue(shard, n);
-        } else {
-          LockedDelete(shard, n);
-        }
+        LockedRemove(shard, n);
         continue;
       }
       delete[] n->more;
