@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstring>
+#include <openssl/bio.h>
+#include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
 #include "server/dispatcher.h"
@@ -19,17 +21,56 @@ namespace {
 constexpr size_t kInitialInput = 16 * 1024;
 constexpr size_t kMinReadSpace = 4 * 1024;
 constexpr size_t kMaxWritePieces = 64;
+// TLS: pieces smaller than this are copied together so that a pipeline of small replies
+// goes out as a few TLS records (one SSL_write each) rather than one per piece.
+constexpr size_t kTlsGatherPiece = 16 * 1024;
+constexpr size_t kTlsGatherMax = 64 * 1024;
 }  // namespace
 
 Connection::Connection(Server* server, asio::io_context* context, asio::ip::tcp::socket socket,
-                       std::unique_ptr<Client> client)
+                       std::unique_ptr<Client> client, asio::ssl::context* tls)
     : server_(server), context_(context), socket_(std::move(socket)), client_(std::move(client)),
       input_(kInitialInput) {
   boost::system::error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  if (tls != nullptr) {
+    tls_ = std::make_unique<TlsStream>(socket_, *tls);
+    handshake_timer_ = std::make_unique<asio::steady_timer>(*context_);
+  }
 }
 
-void Connection::Start() { Read(); }
+void Connection::Start() {
+  if (tls_) {
+    Handshake();
+  } else {
+    Read();
+  }
+}
+
+void Connection::Handshake() {
+  reading_ = true;  // nothing reads before the handshake is over
+  handshake_timer_->expires_after(kHandshakeTimeout);
+  handshake_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& error) {
+    if (error || self->closed_) return;
+    spdlog::info("client id={} addr={} closed: TLS handshake not completed in {} s",
+                 self->client_->id(), self->client_->addr(), kHandshakeTimeout.count());
+    self->Close();
+  });
+  tls_->async_handshake(asio::ssl::stream_base::server,
+                        [self = shared_from_this()](const boost::system::error_code& error) {
+    self->reading_ = false;
+    self->handshake_timer_->cancel();
+    if (self->closed_) return;
+    if (error) {
+      spdlog::info("client id={} addr={} closed: TLS handshake failed: {}", self->client_->id(),
+                   self->client_->addr(), error.message());
+      self->Close();
+      return;
+    }
+    if (self->FinishDrainIfDone()) return;
+    self->Read();
+  });
+}
 
 void Connection::Kill() {
   asio::post(*context_, [self = shared_from_this()] {
@@ -50,6 +91,11 @@ bool Connection::FinishDrainIfDone() {
   boost::system::error_code error;
   size_t pending_in_socket = socket_.available(error);
   if (!error && pending_in_socket > 0) return false;
+  if (tls_) {
+    // Bytes already taken from the socket but not yet decrypted and delivered.
+    SSL* ssl = tls_->native_handle();
+    if (SSL_pending(ssl) > 0 || BIO_pending(SSL_get_rbio(ssl)) > 0) return false;
+  }
   // Only an incomplete request (or nothing) is left: it will never complete now.
   size_t consumed = 0;
   auto status = parser_.Parse(
@@ -96,11 +142,13 @@ void Connection::Read() {
   if (reading_ || closed_ || client_->close_after_reply) return;
   PrepareReadSpace();
   reading_ = true;
-  socket_.async_read_some(
-      asio::buffer(input_.data() + input_end_, input_.size() - input_end_),
-      [self = shared_from_this()](const boost::system::error_code& error, size_t bytes) {
-        self->OnRead(error, bytes);
-      });
+  WithStream([&](auto& stream) {
+    stream.async_read_some(
+        asio::buffer(input_.data() + input_end_, input_.size() - input_end_),
+        [self = shared_from_this()](const boost::system::error_code& error, size_t bytes) {
+          self->OnRead(error, bytes);
+        });
+  });
 }
 
 void Connection::OnRead(const boost::system::error_code& error, size_t bytes) {
@@ -202,20 +250,21 @@ bool Connection::MaybeReceiveDirect() {
   input_end_ = input_begin_ + pending->offset;
   client_->received_value = std::move(reserved).value();
   reading_ = true;
-  asio::async_read(
-      socket_, asio::buffer(destination + have, length - have),
-      [self = shared_from_this(), destination, length](const boost::system::error_code& error,
-                                                       size_t bytes) {
-        self->reading_ = false;
-        if (self->closed_) return;
-        if (error) {
-          self->Close();
-          return;
-        }
-        self->server_->stats().net_input_bytes.fetch_add(bytes, std::memory_order_relaxed);
-        self->parser_.TakePendingBulk(std::string_view(destination, length));
-        self->ProcessInput();
-      });
+  auto on_read = [self = shared_from_this(), destination, length](
+                     const boost::system::error_code& error, size_t bytes) {
+    self->reading_ = false;
+    if (self->closed_) return;
+    if (error) {
+      self->Close();
+      return;
+    }
+    self->server_->stats().net_input_bytes.fetch_add(bytes, std::memory_order_relaxed);
+    self->parser_.TakePendingBulk(std::string_view(destination, length));
+    self->ProcessInput();
+  };
+  WithStream([&](auto& stream) {
+    asio::async_read(stream, asio::buffer(destination + have, length - have), std::move(on_read));
+  });
   return true;
 }
 
@@ -223,13 +272,29 @@ void Connection::Write() {
   if (writing_ || closed_ || output_.empty()) return;
   pieces_.clear();
   output_.Peek(&pieces_, kMaxWritePieces);
+  auto on_write = [self = shared_from_this()](const boost::system::error_code& error,
+                                              size_t bytes) { self->OnWrite(error, bytes); };
+  writing_ = true;
+  if (tls_) {
+    // SSL_write takes one buffer at a time: gather the small pieces at the front; a
+    // large one goes alone. Either way the bytes are a prefix of output_.
+    if (pieces_.front().size >= kTlsGatherPiece) {
+      asio::async_write(*tls_, asio::buffer(pieces_.front().data, pieces_.front().size),
+                        std::move(on_write));
+      return;
+    }
+    tls_scratch_.clear();
+    for (const auto& piece : pieces_) {
+      if (piece.size >= kTlsGatherPiece || tls_scratch_.size() + piece.size > kTlsGatherMax) break;
+      tls_scratch_.append(piece.data, piece.size);
+    }
+    asio::async_write(*tls_, asio::buffer(tls_scratch_), std::move(on_write));
+    return;
+  }
   std::vector<asio::const_buffer> buffers;
   buffers.reserve(pieces_.size());
   for (const auto& piece : pieces_) buffers.emplace_back(piece.data, piece.size);
-  writing_ = true;
-  asio::async_write(socket_, buffers,
-                    [self = shared_from_this()](const boost::system::error_code& error,
-                                                size_t bytes) { self->OnWrite(error, bytes); });
+  asio::async_write(socket_, buffers, std::move(on_write));
 }
 
 void Connection::OnWrite(const boost::system::error_code& error, size_t bytes) {
@@ -254,6 +319,7 @@ void Connection::Close() {
   closed_ = true;
   client_->received_value.reset();
   boost::system::error_code ignored;
+  if (handshake_timer_) handshake_timer_->cancel();
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   output_.Clear();

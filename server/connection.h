@@ -7,13 +7,23 @@
 // whose unparsed input passes client-query-buffer-limit, is disconnected rather than
 // allowed to grow memory.
 //
+// The socket is either plain TCP or TLS (ssl::stream over the same tcp::socket); the
+// read / parse / dispatch / write logic is shared and the stream is chosen once per
+// read or write (WithStream), never per byte. A TLS connection does its handshake
+// before the first read and is dropped if that takes longer than kHandshakeTimeout.
+//
 // All members are touched only on the connection's io_context thread; Kill() and
 // Describe() are the exceptions and may be called from any thread.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
+#include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "protocol/reply_buffer.h"
@@ -31,9 +41,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Values at least this large of SET / PUT / UPSERT are read from the socket straight
   // into their replica when they have not fully arrived yet (one copy, by the kernel).
   static constexpr size_t kDirectReceiveMin = 64 * 1024;
+  static constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
 
+  // `tls` null: plain TCP; otherwise the connection speaks TLS with that context.
   Connection(Server* server, boost::asio::io_context* context,
-             boost::asio::ip::tcp::socket socket, std::unique_ptr<Client> client);
+             boost::asio::ip::tcp::socket socket, std::unique_ptr<Client> client,
+             boost::asio::ssl::context* tls = nullptr);
 
   void Start();
   // Closes the connection after the replies already produced are written (any thread).
@@ -47,6 +60,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string Describe(int64_t now_ms) const;  // a CLIENT LIST line
 
  private:
+  using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>;
+
+  // Calls f with the stream to read or write: the TLS stream or the socket itself.
+  template <class F>
+  void WithStream(F&& f) {
+    if (tls_) {
+      f(*tls_);
+    } else {
+      f(socket_);
+    }
+  }
+  void Handshake();
   void Read();
   void OnRead(const boost::system::error_code& error, size_t bytes);
   void ProcessInput();
@@ -63,6 +88,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Server* server_;
   boost::asio::io_context* context_;
   boost::asio::ip::tcp::socket socket_;
+  std::unique_ptr<TlsStream> tls_;  // over socket_; null for plain TCP
+  std::unique_ptr<boost::asio::steady_timer> handshake_timer_;
+  std::string tls_scratch_;  // small reply pieces gathered into one TLS record
   std::unique_ptr<Client> client_;
   protocol::RequestParser parser_;
   protocol::ReplyBuffer output_;

@@ -9,6 +9,7 @@
 #include "server/acl.h"
 #include "server/connection.h"
 #include "server/metrics_http.h"
+#include "server/tls.h"
 
 namespace crescent::server {
 
@@ -94,39 +95,71 @@ Status Server::Start() {
     return Status(StatusCode::kInvalidArgument,
                   fmt::format("bind: '{}' is not an IP address", config_->String(OptionId::kBind)));
   }
-  asio::ip::tcp::endpoint endpoint(address, static_cast<uint16_t>(config_->Int(OptionId::kPort)));
-  acceptor_ = std::make_unique<asio::ip::tcp::acceptor>(*contexts_[0]);
-  acceptor_->open(endpoint.protocol(), error);
-  if (!error) acceptor_->set_option(asio::socket_base::reuse_address(true), error);
-  if (!error) acceptor_->bind(endpoint, error);
-  if (!error) acceptor_->listen(asio::socket_base::max_listen_connections, error);
-  if (error) {
-    return Status(StatusCode::kIoError,
-                  fmt::format("cannot listen on {}: {}", Endpoint(endpoint), error.message()));
+  auto port = static_cast<uint16_t>(config_->Int(OptionId::kPort));
+  auto tls_port = static_cast<uint16_t>(config_->Int(OptionId::kTlsPort));
+  if (tls_port != 0) {
+    auto context = MakeTlsContext(*config_);
+    if (!context.ok()) return context.status();
+    tls_context_ = std::move(context).value();
+    Status status = Listen(address, tls_port, &tls_acceptor_);
+    if (!status.ok()) return status;
+    tls_port_ = tls_acceptor_->local_endpoint().port();
   }
-  port_ = acceptor_->local_endpoint().port();
+  // port 0: an ephemeral port, unless TLS is on; then it means no plain-text listener.
+  if (port != 0 || tls_port == 0) {
+    Status status = Listen(address, port, &acceptor_);
+    if (!status.ok()) return status;
+    port_ = acceptor_->local_endpoint().port();
+  }
   if (int64_t metrics_port = config_->Int(OptionId::kMetricsPort); metrics_port != 0) {
     metrics_ = std::make_unique<MetricsHttpServer>(this);
     Status status = metrics_->Start(config_->String(OptionId::kMetricsBind),
                                     static_cast<uint16_t>(metrics_port));
     if (!status.ok()) return status;
   }
-  Accept();
+  if (acceptor_) Accept(acceptor_.get(), nullptr);
+  if (tls_acceptor_) Accept(tls_acceptor_.get(), tls_context_.get());
   cron_timer_ = std::make_unique<asio::steady_timer>(*contexts_[0]);
   ScheduleCron();
   for (auto& context : contexts_) {
     threads_.emplace_back([ctx = context.get()] { ctx->run(); });
   }
-  spdlog::info("crescentd ready to accept connections on {}:{} ({} I/O threads)",
-               config_->String(OptionId::kBind), port_, threads);
+  if (acceptor_) {
+    spdlog::info("crescentd ready to accept connections on {}:{} ({} I/O threads)",
+                 config_->String(OptionId::kBind), port_, threads);
+  }
+  if (tls_acceptor_) {
+    spdlog::info("crescentd ready to accept TLS connections on {}:{}{}",
+                 config_->String(OptionId::kBind), tls_port_,
+                 config_->String(OptionId::kTlsCaCertFile).empty()
+                     ? "" : " (client certificates required)");
+  }
   return Status::Ok();
 }
 
-void Server::Accept() {
+Status Server::Listen(const asio::ip::address& address, uint16_t port,
+                      std::unique_ptr<asio::ip::tcp::acceptor>* out) {
+  boost::system::error_code error;
+  asio::ip::tcp::endpoint endpoint(address, port);
+  auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(*contexts_[0]);
+  acceptor->open(endpoint.protocol(), error);
+  if (!error) acceptor->set_option(asio::socket_base::reuse_address(true), error);
+  if (!error) acceptor->bind(endpoint, error);
+  if (!error) acceptor->listen(asio::socket_base::max_listen_connections, error);
+  if (error) {
+    return Status(StatusCode::kIoError,
+                  fmt::format("cannot listen on {}: {}", Endpoint(endpoint), error.message()));
+  }
+  *out = std::move(acceptor);
+  return Status::Ok();
+}
+
+void Server::Accept(asio::ip::tcp::acceptor* acceptor, asio::ssl::context* tls) {
   asio::io_context& target = *contexts_[next_context_];
   next_context_ = (next_context_ + 1) % contexts_.size();
-  acceptor_->async_accept(target, [this, &target](const boost::system::error_code& error,
-                                                  asio::ip::tcp::socket socket) {
+  acceptor->async_accept(target, [this, &target, acceptor, tls](
+                                     const boost::system::error_code& error,
+                                     asio::ip::tcp::socket socket) {
     if (shutting_down_) return;
     if (!error) {
       stats_.connections_received.fetch_add(1, std::memory_order_relaxed);
@@ -136,17 +169,18 @@ void Server::Accept() {
       if (client_count() >= static_cast<size_t>(config_->Int(OptionId::kMaxClients))) {
         stats_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
         static constexpr std::string_view kReply = "-ERR max number of clients reached\r\n";
-        asio::write(socket, asio::buffer(kReply), e1);
+        // A TLS client could not read a plain-text reply: it is just closed (as Redis).
+        if (!tls) asio::write(socket, asio::buffer(kReply), e1);
         socket.close(e1);
       } else if (!e1 && ProtectedModeRefuses(remote.address())) {
         stats_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
-        asio::write(socket, asio::buffer(kProtectedModeDenied), e1);
+        if (!tls) asio::write(socket, asio::buffer(kProtectedModeDenied), e1);
         socket.close(e1);
       } else if (!e1 && !e2) {
         auto client = std::make_unique<Client>(NextClientId(), Endpoint(remote), Endpoint(local),
                                                clock_->NowMs());
         auto connection = std::make_shared<Connection>(this, &target, std::move(socket),
-                                                       std::move(client));
+                                                       std::move(client), tls);
         Register(connection);
         asio::post(target, [connection] { connection->Start(); });
       }
@@ -155,7 +189,7 @@ void Server::Accept() {
     } else {
       spdlog::warn("accept failed: {}", error.message());
     }
-    Accept();
+    Accept(acceptor, tls);
   });
 }
 
@@ -234,7 +268,8 @@ void Server::BeginShutdown() {
   spdlog::info("shutting down: no new connections; finishing replies in flight");
   asio::post(*contexts_[0], [this] {
     boost::system::error_code ignored;
-    acceptor_->close(ignored);
+    if (acceptor_) acceptor_->close(ignored);
+    if (tls_acceptor_) tls_acceptor_->close(ignored);
     cron_timer_->cancel();
   });
   for (auto& connection : Clients()) connection->Drain();

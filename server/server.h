@@ -1,6 +1,7 @@
 // Server: owns every part of a running node and hands them down; there are no
 // process-wide mutable globals. Start() binds the listener and starts the I/O threads,
-// Run() blocks until SIGTERM / SIGINT (or Shutdown()), then stops accepting, lets each
+// With tls-port set, a second listener speaks TLS (tls.h); when port is 0 as well, there
+// is no plain-text listener at all. Run() blocks until SIGTERM / SIGINT (or Shutdown()), then stops accepting, lets each
 // connection finish the replies in flight, and returns.
 //
 // Threads: io-threads threads, each running its own io_context; a connection lives on
@@ -12,6 +13,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl/context.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <map>
 #include <memory>
@@ -66,7 +68,8 @@ class Server {
   const CommandTable& commands() const { return commands_; }
   ServerStats& stats() { return stats_; }
   SlowLog& slowlog() { return slowlog_; }
-  uint16_t port() const { return port_; }
+  uint16_t port() const { return port_; }          // 0: no plain-text listener
+  uint16_t tls_port() const { return tls_port_; }  // 0: no TLS listener
   const std::string& run_id() const { return run_id_; }
   int64_t start_time_ms() const { return start_time_ms_; }
   size_t io_threads() const { return contexts_.size(); }
@@ -81,7 +84,10 @@ class Server {
   uint64_t NextClientId() { return next_client_id_.fetch_add(1); }
 
  private:
-  void Accept();
+  // The accept loop of one listener; `tls` null for the plain-text one.
+  void Accept(boost::asio::ip::tcp::acceptor* acceptor, boost::asio::ssl::context* tls);
+  Status Listen(const boost::asio::ip::address& address, uint16_t port,
+                std::unique_ptr<boost::asio::ip::tcp::acceptor>* acceptor);
   bool ProtectedModeRefuses(const boost::asio::ip::address& address) const;
   void ScheduleCron();
   void Cron();
@@ -96,11 +102,14 @@ class Server {
   std::string run_id_;
   int64_t start_time_ms_;
   uint16_t port_ = 0;
+  uint16_t tls_port_ = 0;
 
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
   std::vector<std::thread> threads_;
   std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards_;
-  std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;      // null: no plain text
+  std::unique_ptr<boost::asio::ssl::context> tls_context_;        // null: no TLS
+  std::unique_ptr<boost::asio::ip::tcp::acceptor> tls_acceptor_;
   std::unique_ptr<boost::asio::steady_timer> cron_timer_;
   boost::asio::io_context main_context_;  // signals and the shutdown deadline
   std::unique_ptr<boost::asio::steady_timer> shutdown_deadline_;
