@@ -172,6 +172,7 @@ void Connection::ProcessInput() {
     // Limits are read per request: CONFIG SET and AUTH change them mid-pipeline.
     protocol::ParserLimits limits;
     limits.max_bulk_len = static_cast<uint64_t>(server_->config().Int(OptionId::kProtoMaxBulkLen));
+    limits.max_multibulk_len = static_cast<uint64_t>(server_->config().Int(OptionId::kMaxCommandArgs));
     limits.unauthenticated = AuthRequired(*server_, *client_);
     parser_.set_limits(limits);
     size_t consumed = 0;
@@ -192,6 +193,12 @@ void Connection::ProcessInput() {
     input_begin_ += consumed;
   }
   query_buffer_bytes_.store(input_end_ - input_begin_, std::memory_order_relaxed);
+  // Since when a request has been incomplete (0: none is), for request-timeout.
+  if (input_end_ == input_begin_) {
+    partial_since_ms_.store(0, std::memory_order_relaxed);
+  } else if (partial_since_ms_.load(std::memory_order_relaxed) == 0) {
+    partial_since_ms_.store(server_->clock().NowMs(), std::memory_order_relaxed);
+  }
   output_buffer_bytes_.store(output_.size(), std::memory_order_relaxed);
 
   if (output_.owned_size() > static_cast<size_t>(server_->config().Int(OptionId::kClientOutputBufferLimit))) {

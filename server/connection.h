@@ -58,6 +58,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Abort();
   Client& client() { return *client_; }
   std::string Describe(int64_t now_ms) const;  // a CLIENT LIST line
+  // When the request now being received started arriving (0: none is partial). Any
+  // thread: the cron closes clients that hold a partial request open too long.
+  int64_t partial_since_ms() const { return partial_since_ms_.load(std::memory_order_relaxed); }
 
  private:
   using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>;
@@ -103,6 +106,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool processing_scheduled_ = false;
   bool closed_ = false;
   bool draining_ = false;
+  std::atomic<int64_t> partial_since_ms_{0};
   std::atomic<size_t> query_buffer_bytes_{0};   // for CLIENT LIST from other threads
   std::atomic<size_t> output_buffer_bytes_{0};
   std::vector<protocol::ReplyBuffer::Piece> pieces_;

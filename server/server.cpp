@@ -216,10 +216,18 @@ void Server::Cron() {
   store_->ExpireCycle(kExpireBudgetPerCron);
   int64_t now = clock_->NowMs();
   int64_t timeout_s = config_->Int(OptionId::kTimeout);
-  if (timeout_s > 0 && now - last_idle_check_ms_ >= 1000) {
+  int64_t request_timeout_ms = config_->Int(OptionId::kRequestTimeout);
+  if ((timeout_s > 0 || request_timeout_ms > 0) && now - last_idle_check_ms_ >= 1000) {
     last_idle_check_ms_ = now;
     for (auto& connection : Clients()) {
-      if (now - connection->client().last_interaction_ms() > timeout_s * 1000) {
+      int64_t partial = connection->partial_since_ms();
+      if (timeout_s > 0 && now - connection->client().last_interaction_ms() > timeout_s * 1000) {
+        connection->Abort();
+      } else if (request_timeout_ms > 0 && partial != 0 && now - partial > request_timeout_ms) {
+        // A request trickling in (slowloris) or abandoned half-sent holds a client slot
+        // and its buffer: it goes.
+        spdlog::warn("client id={} addr={} closed: request incomplete for {} ms",
+                     connection->client().id(), connection->client().addr(), now - partial);
         connection->Abort();
       }
     }

@@ -126,3 +126,28 @@ def test_key_size_and_regex_program_limits(fresh_server):
             "INVALID_PARAMS invalid regular expression: pattern too large")
         assert c.cmd("CONFIG", "SET", "max-key-size", "1mb") == Status("OK")
         assert c.cmd("SET", too_long, "v") == Status("OK")
+
+
+@pytest.mark.crescent_only
+def test_partial_request_held_open_is_closed(fresh_server):
+    s = fresh_server(["--request-timeout", "1s"])
+    slow = RawClient(s.host, s.port)
+    slow.send(b"*3\r\n$3\r\nSET\r\n$1\r\nk\r\n$10\r\nabc")  # never finished
+    trickle = RawClient(s.host, s.port)
+    assert slow.is_closed(timeout=10)
+    # A client that sends whole requests, however slowly, is not affected.
+    for _ in range(3):
+        assert trickle.cmd("PING") == "PONG"
+        time.sleep(0.6)
+    assert s.client().get("k") is None
+
+
+@pytest.mark.crescent_only
+def test_max_command_args(fresh_server):
+    s = fresh_server(["--max-command-args", "100"])
+    with s.raw() as c:
+        assert c.cmd("DEL", *[f"k{i}" for i in range(99)]) == 0
+        c.send(b"*101\r\n")
+        assert c.read_reply() == Error("ERR Protocol error: invalid multibulk length")
+        assert c.is_closed(timeout=5)
+    assert s.client().ping()
