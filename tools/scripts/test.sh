@@ -41,5 +41,39 @@ if [ "$p" -eq 0 ] && [ "$f" -eq 0 ]; then f=1; fi  # pytest itself failed to run
 passed=$((passed + p))
 failed=$((failed + f))
 
+# Hostile input: the unit and end-to-end tests again under sanitizers, and a short fuzzing
+# run (tools/scripts/sanitize.sh, tools/scripts/fuzz.sh; fuzz/README.md). Each stage's
+# script ends with "NAME: N passed, M failed", added to the totals here.
+#   CRESCENT_SKIP_SANITIZERS=1  skip the ASan+UBSan and TSan stages
+#   CRESCENT_SKIP_FUZZ=1        skip the fuzzing stage
+#   CRESCENT_FUZZ_SECONDS=N     seconds per fuzz target (default 60)
+#   CRESCENT_TSAN_E2E=1         also run the end-to-end suite under TSan (slow)
+#   CRESCENT_SKIP_CONTAINER=1   skip building and running the container image
+stage() {  # stage NAME COMMAND...
+  local name=$1 start=$SECONDS line p f
+  shift
+  echo "== $name"
+  "$@" 2>&1 | tee "$log/stage-$name.txt"
+  line=$(grep -E "^$name: [0-9]+ passed, [0-9]+ failed" "$log/stage-$name.txt" | tail -n 1)
+  p=$(sed -E 's/^[^:]+: ([0-9]+) passed.*/\1/' <<<"$line")
+  f=$(sed -E 's/.* ([0-9]+) failed.*/\1/' <<<"$line")
+  [[ "$p" =~ ^[0-9]+$ ]] || p=0
+  [[ "$f" =~ ^[0-9]+$ ]] || f=1  # the script died before its summary
+  echo "== $name took $((SECONDS - start)) s"
+  passed=$((passed + p))
+  failed=$((failed + f))
+}
+if [ "${CRESCENT_SKIP_SANITIZERS:-0}" != "1" ]; then
+  stage asan bash tools/scripts/sanitize.sh address
+  SANITIZE_E2E=${CRESCENT_TSAN_E2E:-0} stage tsan bash tools/scripts/sanitize.sh thread
+fi
+if [ "${CRESCENT_SKIP_FUZZ:-0}" != "1" ]; then
+  stage fuzz bash tools/scripts/fuzz.sh "${CRESCENT_FUZZ_SECONDS:-60}"
+fi
+# The Dockerfile, built and run for real with podman (CRESCENT_SKIP_CONTAINER=1 skips it).
+if [ "${CRESCENT_SKIP_CONTAINER:-0}" != "1" ]; then
+  stage container-test bash tools/scripts/container-test.sh
+fi
+
 echo "total: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
