@@ -4,6 +4,8 @@
 # ports, real clients). The last line is the total: "total: N passed, M failed".
 set -uo pipefail
 cd "$(dirname "$0")/../.."
+# ccache keys on paths relative to the checkout, so every build of every clone shares it.
+export CCACHE_BASEDIR="$PWD"
 bash tools/scripts/build.sh || { echo "total: 0 passed, 1 failed (build)"; exit 1; }
 
 passed=0
