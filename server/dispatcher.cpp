@@ -2,6 +2,8 @@
 
 #include <chrono>
 
+#include <spdlog/spdlog.h>
+
 #include "server/acl.h"
 #include "server/client.h"
 #include "server/errors.h"
@@ -108,6 +110,9 @@ void Dispatch(Server& server, Client& client, protocol::ReplyWriter& reply,
   if (threshold >= 0 && duration_us >= threshold) {
     server.slowlog().Add(args, now_ms / 1000, duration_us, client.addr(), client.name(),
                          static_cast<size_t>(server.config().Int(config::OptionId::kSlowlogMaxLen)));
+    // The command's name only: its arguments may hold values or passwords.
+    spdlog::warn("slow command '{}' took {} us (client id={} addr={})", entry->full_name,
+                 duration_us, client.id(), client.addr());
   }
 }
 

@@ -151,3 +151,13 @@ def test_max_command_args(fresh_server):
         assert c.read_reply() == Error("ERR Protocol error: invalid multibulk length")
         assert c.is_closed(timeout=5)
     assert s.client().ping()
+
+
+@pytest.mark.crescent_only
+def test_slow_commands_are_logged_without_their_arguments(fresh_server):
+    s = fresh_server(["--slowlog-log-slower-than", "0"])
+    with s.raw() as c:
+        assert c.cmd("SET", "secret-key", "secret-value") == Status("OK")
+        assert c.cmd("SLOWLOG", "LEN") >= 1
+    assert wait_until(lambda: "slow command 'set'" in open(s.stderr_path).read(), timeout=5)
+    assert "secret-value" not in open(s.stderr_path).read()
