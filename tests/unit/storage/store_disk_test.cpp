@@ -54,8 +54,9 @@ bool OnDisk(Store& store, std::string_view key) {
 }
 
 size_t MemoryReplicas(Store& store, std::string_view key) {
+  auto info = store.Query(key, false);  // kept alive for the loop
   size_t n = 0;
-  for (const auto& r : store.Query(key, false)->replicas) n += r.kind == ReplicaKind::kMemory;
+  for (const auto& r : info->replicas) n += r.kind == ReplicaKind::kMemory;
   return n;
 }
 
