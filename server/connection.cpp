@@ -73,6 +73,7 @@ void Connection::Handshake() {
 }
 
 void Connection::Kill() {
+  killed_.store(true, std::memory_order_release);
   asio::post(*context_, [self = shared_from_this()] {
     self->client_->close_after_reply = true;
     if (!self->writing_) self->Close();

@@ -50,7 +50,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   void Start();
   // Closes the connection after the replies already produced are written (any thread).
+  // From the call on it is no longer listed (CLIENT LIST), as with Redis.
   void Kill();
+  bool killed() const { return killed_.load(std::memory_order_acquire); }
   // Shutdown: answers every request the client has already sent (what is buffered and
   // what the socket holds), stops reading after that, flushes and closes (any thread).
   void Drain();
@@ -107,6 +109,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closed_ = false;
   bool draining_ = false;
   std::atomic<int64_t> partial_since_ms_{0};
+  std::atomic<bool> killed_{false};
   std::atomic<size_t> query_buffer_bytes_{0};   // for CLIENT LIST from other threads
   std::atomic<size_t> output_buffer_bytes_{0};
   std::vector<protocol::ReplyBuffer::Piece> pieces_;

@@ -82,6 +82,7 @@ Server::~Server() {
 }
 
 Status Server::Start() {
+
   size_t threads = static_cast<size_t>(config_->Int(OptionId::kIoThreads));
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
   for (size_t i = 0; i < threads; ++i) {
@@ -244,7 +245,8 @@ std::vector<std::shared_ptr<Connection>> Server::Clients() const {
   std::lock_guard lock(clients_mu_);
   out.reserve(clients_.size());
   for (const auto& [id, weak] : clients_) {
-    if (auto c = weak.lock()) out.push_back(std::move(c));
+    auto c = weak.lock();
+    if (c && !c->killed()) out.push_back(std::move(c));
   }
   std::sort(out.begin(), out.end(),
             [](const auto& a, const auto& b) { return a->client().id() < b->client().id(); });

@@ -14,6 +14,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/context.hpp>
+#include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <map>
 #include <memory>
@@ -113,6 +114,7 @@ class Server {
   std::unique_ptr<boost::asio::steady_timer> cron_timer_;
   boost::asio::io_context main_context_;  // signals and the shutdown deadline
   std::unique_ptr<boost::asio::steady_timer> shutdown_deadline_;
+  std::unique_ptr<boost::asio::signal_set> signals_;  // on main_context_, from Start()
   size_t next_context_ = 0;
   std::atomic<bool> shutting_down_{false};
   int64_t last_idle_check_ms_ = 0;

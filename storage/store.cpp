@@ -80,10 +80,19 @@ Status Store::OpenDisk() {
   table_->set_disk(disk_.get());
   auto started = std::chrono::steady_clock::now();
   int64_t soft_pin_ms = ReadParams(options_.config).soft_pin_ms;
+  // Collected first, inserted after: ForEach's visitor runs under the tier's read lock,
+  // and shard locks are never taken inside it (elsewhere the order is shard, then tier).
+  struct Loaded {
+    std::string key;
+    DiskRecordMeta meta;
+    size_t size;
+  };
+  std::vector<Loaded> loaded;
   Status s = disk_->ForEach([&](std::string_view key, const DiskRecordMeta& meta, std::string_view value) {
-    table_->LoadFromDisk(key, meta, value.size(), soft_pin_ms);
-    ++disk_loaded_objects_;
+    loaded.push_back({std::string(key), meta, value.size()});
   });
+  for (const Loaded& l : loaded) table_->LoadFromDisk(l.key, l.meta, l.size, soft_pin_ms);
+  disk_loaded_objects_ = loaded.size();
   disk_load_ms_ = std::chrono::duration_cast<std::chrono::milliseconds>(
                       std::chrono::steady_clock::now() - started).count();
   return s;

@@ -44,7 +44,10 @@ def test_query_buffer_limit_disconnects_but_allows_one_large_bulk(fresh_server):
     flood = RawClient(s.host, s.port)
     # 2 MiB of commands that never complete: an unterminated inline... no: a multibulk
     # announcing many small bulks, sent without the end, piles up unparsed input.
-    flood.send(b"*2000000\r\n" + b"$1\r\na\r\n" * (300 * 1024))
+    try:
+        flood.send(b"*2000000\r\n" + b"$1\r\na\r\n" * (300 * 1024))
+    except (BrokenPipeError, ConnectionResetError):
+        pass  # disconnected while still sending: what the limit is for
     assert flood.is_closed(timeout=10)
     assert r.ping()
 

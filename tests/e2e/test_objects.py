@@ -188,7 +188,7 @@ def test_filling_three_times_the_pool_evicts_and_bounds_memory(fresh_server):
     assert memory["pool_used"] <= pool
     # RSS: the pool plus a bounded overhead (binary, metadata, buffers). Not under a
     # sanitizer: ASan keeps freed memory in quarantine and maps shadow memory by design.
-    if not os.environ.get("CRESCENT_SANITIZER"):
+    if not os.environ.get("CRESCENT_SANITIZED"):
         assert _rss(s.proc.pid) < pool + (64 << 20)
     # The newest object is still there and whole.
     assert r.get(f"obj:{n - 1}") == payload[:len(r.get(f"obj:{n - 1}"))]

@@ -17,7 +17,7 @@
 # build-fuzz/artifacts/<target>/ and its path is printed with the commands that
 # reproduce and minimize it. Exit status: 0 when no target failed.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../.." || exit 1
 repo=$PWD
 
 # ccache (CMake uses it when installed) across clones of the repository, as CI builds a

@@ -49,7 +49,8 @@ failed=$((failed + f))
 #   CRESCENT_SKIP_SANITIZERS=1  skip the ASan+UBSan and TSan stages
 #   CRESCENT_SKIP_FUZZ=1        skip the fuzzing stage
 #   CRESCENT_FUZZ_SECONDS=N     seconds per fuzz target (default 60)
-#   CRESCENT_TSAN_E2E=1         also run the end-to-end suite under TSan (slow)
+#   CRESCENT_TSAN_E2E=1         also run the end-to-end suite under TSan (about 7 min, and
+#                               tests with time or memory bounds fail under its overhead)
 #   CRESCENT_SKIP_CONTAINER=1   skip building and running the container image
 stage() {  # stage NAME COMMAND...
   local name=$1 start=$SECONDS line p f
