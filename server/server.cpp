@@ -82,6 +82,9 @@ Server::~Server() {
 }
 
 Status Server::Start() {
+  // Before any listener exists: a SIGTERM that arrives while the server starts is then
+  // queued for Run() instead of killing the process with nothing flushed.
+  signals_ = std::make_unique<asio::signal_set>(main_context_, SIGINT, SIGTERM);
 
   size_t threads = static_cast<size_t>(config_->Int(OptionId::kIoThreads));
   if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
@@ -293,7 +296,7 @@ void Server::BeginShutdown() {
 }
 
 void Server::Run() {
-  asio::signal_set signals(main_context_, SIGINT, SIGTERM);
+  asio::signal_set& signals = *signals_;
   signals.async_wait([this](const boost::system::error_code& error, int signal) {
     if (error) return;
     spdlog::info("received {}", signal == SIGINT ? "SIGINT" : "SIGTERM");
