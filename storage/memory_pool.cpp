@@ -17,11 +17,11 @@
 // another thread may already be writing there), so RSS follows use.
 //
 // Slab classes. Requests up to max_slab_object go to size classes, jemalloc style:
-//   8, 16, ..., 128 in 8-byte steps      (16 classes)
-//   144, 160, ..., 256 in 16-byte steps  (8 classes)
+//   8, 16, ..., 256 in 8-byte steps      (32 classes)
 //   then 4 classes per doubling: 320, 384, 448, 512, 640, ... up to max_slab_object
-// so rounding wastes at most 7 bytes up to 128 (4 for a 108-byte value: class 112), at
-// most 15 up to 256, and at most 25% above. A class owns slab pages: slab_page_size bytes
+// so rounding wastes at most 7 bytes up to 256 (4 for a 108-byte value: class 112) and
+// at most 25% above. The fine classes matter: a small object is one allocation of node,
+// key and value together (object_table.h), typically 100-250 bytes. A class owns slab pages: slab_page_size bytes
 // taken from the range allocator at an offset aligned to slab_page_size, so the page of
 // any offset is offset / page size. Each page's metadata (a free-slot bitmap plus a
 // one-bit-per-word summary so the lowest free slot is found in a few word scans) lives in
@@ -79,8 +79,7 @@ std::vector<size_t> BuildClassSizes(size_t max_object) {
   auto add = [&](size_t s) {
     if (s < last) sizes.push_back(s);
   };
-  for (size_t s = 8; s <= 128; s += 8) add(s);
-  for (size_t s = 144; s <= 256; s += 16) add(s);
+  for (size_t s = 8; s <= 256; s += 8) add(s);
   for (size_t base = 256; base < last; base *= 2) {
     for (size_t q = 1; q <= 4; ++q) add(base + base / 4 * q);
   }

@@ -18,6 +18,8 @@ namespace crescent::storage {
 namespace {
 
 constexpr size_t kMinBuckets = 4;
+// Leases are kept on the 32-bit table clock, compared with wrap-around arithmetic.
+constexpr int64_t kMaxLeaseMs = int64_t{1} << 30;
 // A std::set node of the expiry index, approximately (for memory accounting).
 constexpr size_t kIndexEntryBytes = 48;
 
@@ -37,14 +39,105 @@ ObjectTable::~ObjectTable() { ClearMemory(); }
 
 uint64_t ObjectTable::Hash(std::string_view key) { return XXH3_64bits(key.data(), key.size()); }
 
+uint32_t ObjectTable::NextVersion() {
+  for (;;) {
+    auto v = static_cast<uint32_t>(next_version_.fetch_add(1, std::memory_order_relaxed));
+    if (v != 0) return v;
+  }
+}
+
+ObjectTable::NodeExt& ObjectTable::LockedExt(Shard& shard, Node* node) {
+  if (node->ext != 0) return shard.exts[node->ext - 1];
+  if (!shard.free_exts.empty()) {
+    node->ext = shard.free_exts.back();
+    shard.free_exts.pop_back();
+  } else {
+    shard.exts.emplace_back();
+    node->ext = static_cast<uint32_t>(shard.exts.size());
+  }
+  return shard.exts[node->ext - 1];
+}
+
+void ObjectTable::LockedTrimExt(Shard& shard, Node* node) {
+  NodeExt* e = ExtOf(shard, node);
+  if (e == nullptr || !e->empty()) return;
+  *e = NodeExt();
+  shard.free_exts.push_back(node->ext);
+  node->ext = 0;
+}
+
+void ObjectTable::LockedSetSoftPin(Shard& shard, Node* node, int64_t until_ms) {
+  if (until_ms == 0 && node->ext == 0) return;
+  LockedExt(shard, node).soft_pin_until_ms = until_ms;
+  LockedTrimExt(shard, node);
+}
+
+ObjectTable::Node* ObjectTable::NewHeapNode(std::string_view key) {
+  Node* n = static_cast<Node*>(::operator new(NodeBytes(key.size(), 0)));
+  std::memset(static_cast<void*>(n), 0, sizeof(Node));
+  if (key.size() >= Node::kLongKey) {
+    n->short_key_len = Node::kLongKey;
+    auto len = static_cast<uint32_t>(key.size());
+    std::memcpy(n + 1, &len, sizeof(len));
+  } else {
+    n->short_key_len = static_cast<uint16_t>(key.size());
+  }
+  std::memcpy(n->key_data(), key.data(), key.size());
+  return n;
+}
+
+ObjectTable::Node* ObjectTable::NewInlineNode(std::string_view key, std::string_view value) {
+  if (home_ == nullptr || !home_->mounted()) return nullptr;
+  auto offset = home_->pool().Allocate(NodeBytes(key.size(), value.size()));
+  if (!offset) return nullptr;
+  Node* n = reinterpret_cast<Node*>(home_->pool().At(*offset));
+  std::memset(static_cast<void*>(n), 0, sizeof(Node));
+  if (key.size() >= Node::kLongKey) {
+    n->short_key_len = Node::kLongKey;
+    auto len = static_cast<uint32_t>(key.size());
+    std::memcpy(n + 1, &len, sizeof(len));
+  } else {
+    n->short_key_len = static_cast<uint16_t>(key.size());
+  }
+  std::memcpy(n->key_data(), key.data(), key.size());
+  std::memcpy(n->inline_value(), value.data(), value.size());
+  n->size = static_cast<uint32_t>(value.size());
+  n->flags = kInline;
+  home_->replicas.fetch_add(1, std::memory_order_relaxed);
+  return n;
+}
+
+size_t ObjectTable::NodeAllocationBytes(Node* node) const {
+  size_t bytes = NodeBytes(node->key_len(), node->is_inline() ? node->size : 0);
+  return node->is_inline() ? home_->pool().AllocationSize(bytes) : bytes;
+}
+
+void ObjectTable::FreeNode(Node* node) {
+  if (node->is_inline()) {
+    home_->replicas.fetch_sub(1, std::memory_order_relaxed);
+    home_->pool().Free(reinterpret_cast<char*>(node) - home_->pool().base(),
+                       NodeBytes(node->key_len(), node->size));
+  } else {
+    ::operator delete(node);
+  }
+}
+
+ObjectTable::Node* ObjectTable::NewNodeFor(std::string_view key, PreparedValue* value, bool* ok) {
+  *ok = true;
+  if (!value->is_inline()) return nullptr;
+  Node* fresh = NewInlineNode(key, std::string_view(value->data(), value->size()));
+  *ok = fresh != nullptr;
+  return fresh;
+}
+
 ObjectTable::Node* ObjectTable::LockedFindAny(Shard& shard, std::string_view key, uint64_t hash,
                                               int64_t now) {
   if (shard.buckets.empty()) return nullptr;
   for (Node* n = shard.buckets[hash & (shard.buckets.size() - 1)]; n != nullptr; n = n->next) {
-    if (n->hash == hash && n->key() == key) {
-      if (n->visible() && Expired(n, now)) {
+    if (n->key_len() == key.size() && std::memcmp(n->key_data(), key.data(), key.size()) == 0) {
+      if (n->visible() && Expired(shard, n, now)) {
         ++shard.expired;
-        if (n->pending == nullptr) {
+        if (PendingOf(shard, n) == nullptr) {
           LockedDelete(shard, n);
           return nullptr;
         }
@@ -62,16 +155,11 @@ ObjectTable::Node* ObjectTable::LockedFind(Shard& shard, std::string_view key, u
   return n != nullptr && n->visible() ? n : nullptr;
 }
 
-ObjectTable::Node* ObjectTable::LockedInsert(Shard& shard, std::string_view key, uint64_t hash) {
-  size_t bytes = sizeof(Node) + key.size();
-  Node* n = static_cast<Node*>(::operator new(bytes));
-  std::memset(static_cast<void*>(n), 0, sizeof(Node));
-  n->hash = hash;
-  n->key_len = static_cast<uint32_t>(key.size());
-  n->expire_at_ms = kNoExpiry;
-  std::memcpy(n->key_data(), key.data(), key.size());
+ObjectTable::Node* ObjectTable::LockedInsert(Shard& shard, std::string_view key, uint64_t hash,
+                                             Node* fresh) {
+  Node* n = fresh != nullptr ? fresh : NewHeapNode(key);
   ++shard.count;
-  shard.node_bytes += bytes;
+  shard.node_bytes += NodeBytes(key.size(), 0);
   LockedMaybeResize(shard);
   Node*& head = shard.buckets[hash & (shard.buckets.size() - 1)];
   n->next = head;
@@ -80,53 +168,105 @@ ObjectTable::Node* ObjectTable::LockedInsert(Shard& shard, std::string_view key,
 }
 
 void ObjectTable::LockedUnlink(Shard& shard, Node* node) {
-  Node** link = &shard.buckets[node->hash & (shard.buckets.size() - 1)];
+  Node** link = &shard.buckets[Hash(node->key()) & (shard.buckets.size() - 1)];
   while (*link != node) link = &(*link)->next;
   *link = node->next;
   --shard.count;
-  shard.node_bytes -= sizeof(Node) + node->key_len;
-  if (node->expire_at_ms != kNoExpiry) shard.expiries.erase({node->expire_at_ms, node});
+  shard.node_bytes -= NodeBytes(node->key_len(), 0);
+  int64_t expiry = ExpireOf(shard, node);
+  if (expiry != kNoExpiry) shard.expiries.erase({expiry, node});
+}
+
+void ObjectTable::LockedReplace(Shard& shard, Node* old, Node* fresh) {
+  Node** link = &shard.buckets[Hash(old->key()) & (shard.buckets.size() - 1)];
+  while (*link != old) link = &(*link)->next;
+  *link = fresh;
+  fresh->next = old->next;
+  fresh->access = old->access;
+  fresh->lease_until = old->lease_until;
+  fresh->version = old->version;
+  fresh->ext = old->ext;
+  old->ext = 0;
+  if (NodeExt* e = ExtOf(shard, fresh)) {
+    if (e->expire_at_ms != kNoExpiry) {
+      shard.expiries.erase({e->expire_at_ms, old});
+      shard.expiries.insert({e->expire_at_ms, fresh});
+    }
+    if (e->pending != nullptr) {
+      shard.pending.erase({e->pending->deadline_ms, old});
+      shard.pending.insert({e->pending->deadline_ms, fresh});
+    }
+  }
+  FreeNode(old);
 }
 
 void ObjectTable::LockedReleaseReplicas(Shard& shard, Node* node) {
+  if (node->is_inline()) return;
+  NodeExt* e = ExtOf(shard, node);
   if (node->replica_count > 0) shard.value_bytes -= node->size;
-  for (size_t i = 0; i < node->replica_count; ++i) {
-    Replica& r = node->replica(i);
-    r.segment->replicas.fetch_sub(1, std::memory_order_relaxed);
-    ReleaseValue(r.segment, r.offset, node->size);
+  if (e != nullptr) {
+    for (const Replica& r : e->replicas) {
+      r.segment->replicas.fetch_sub(1, std::memory_order_relaxed);
+      ReleaseValue(r.segment, r.offset, node->size);
+    }
+    e->replicas.clear();
+    e->replicas.shrink_to_fit();
+    e->checksum = 0;
   }
-  delete[] node->more;
-  node->more = nullptr;
   node->replica_count = 0;
+}
+
+ObjectTable::Node* ObjectTable::LockedReleaseMemory(Shard& shard, Node* node) {
+  if (!node->is_inline()) {
+    LockedReleaseReplicas(shard, node);
+    LockedTrimExt(shard, node);
+    return node;
+  }
+  Node* heap = NewHeapNode(node->key());
+  heap->size = node->size;
+  heap->flags = static_cast<uint8_t>(node->flags & ~kInline);
+  heap->replica_count = 0;
+  if (node->visible()) shard.value_bytes -= node->size;
+  LockedReplace(shard, node, heap);
+  return heap;
 }
 
 void ObjectTable::LockedDropValue(Shard& shard, Node* node) {
   if (!node->visible()) return;
-  LockedReleaseReplicas(shard, node);
-  node->size = 0;
+  if (node->is_inline()) {
+    shard.value_bytes -= node->size;  // the bytes stay in the node until it goes
+    node->replica_count = 0;
+  } else {
+    LockedReleaseReplicas(shard, node);
+    node->size = 0;
+  }
   node->flags &= static_cast<uint8_t>(~(kHasValue | kHardPin | kOnDisk));
-  node->lease_until_ms = 0;
-  node->soft_pin_until_ms = 0;
+  node->lease_until = 0;
   --shard.visible;
+  LockedSetSoftPin(shard, node, 0);
   LockedSetExpiry(shard, node, kNoExpiry);
 }
 
 void ObjectTable::LockedDelete(Shard& shard, Node* node) {
   LockedDropValue(shard, node);
-  if (node->pending != nullptr) {
-    shard.pending.erase({node->pending->deadline_ms, node});
-    delete node->pending;  // releases its allocations
+  if (PendingPut* pending = PendingOf(shard, node)) {
+    shard.pending.erase({pending->deadline_ms, node});
+    delete pending;  // releases its allocations
+    ExtOf(shard, node)->pending = nullptr;
   }
   LockedUnlink(shard, node);
-  ::operator delete(node);
+  LockedTrimExt(shard, node);
+  FreeNode(node);
   LockedMaybeResize(shard);
 }
 
 void ObjectTable::LockedSetExpiry(Shard& shard, Node* node, int64_t expire_at_ms) {
-  if (node->expire_at_ms == expire_at_ms) return;
-  if (node->expire_at_ms != kNoExpiry) shard.expiries.erase({node->expire_at_ms, node});
-  node->expire_at_ms = expire_at_ms;
+  int64_t current = ExpireOf(shard, node);
+  if (current == expire_at_ms) return;
+  if (current != kNoExpiry) shard.expiries.erase({current, node});
+  LockedExt(shard, node).expire_at_ms = expire_at_ms;
   if (expire_at_ms != kNoExpiry) shard.expiries.insert({expire_at_ms, node});
+  LockedTrimExt(shard, node);
 }
 
 void ObjectTable::LockedMaybeResize(Shard& shard) {
@@ -141,11 +281,12 @@ void ObjectTable::LockedMaybeResize(Shard& shard) {
 }
 
 void ObjectTable::LockedRehash(Shard& shard, size_t bucket_count) {
+  // Nodes keep no hash (memory per key): each key is hashed again.
   std::vector<Node*> buckets(bucket_count, nullptr);
   for (Node* head : shard.buckets) {
     while (head != nullptr) {
       Node* next = head->next;
-      Node*& slot = buckets[head->hash & (bucket_count - 1)];
+      Node*& slot = buckets[Hash(head->key()) & (bucket_count - 1)];
       head->next = slot;
       slot = head;
       head = next;
@@ -154,33 +295,49 @@ void ObjectTable::LockedRehash(Shard& shard, size_t bucket_count) {
   shard.buckets.swap(buckets);
 }
 
-void ObjectTable::LockedAssign(Shard& shard, Node* node, PreparedValue* value, uint64_t version) {
+ObjectTable::Node* ObjectTable::LockedAssign(Shard& shard, Node* node, PreparedValue* value,
+                                             uint32_t version, Node* fresh) {
   // The new replicas are complete before the old ones go: readers see one or the other.
   // The expiry stays as it is: every caller decides on it.
-  int64_t expiry = node->expire_at_ms;
+  int64_t expiry = ExpireOf(shard, node);
   bool on_disk = node->flags & kOnDisk;
   LockedDropValue(shard, node);
-  LockedSetExpiry(shard, node, expiry);
-  size_t n = value->allocations_.size();
-  node->replica_count = static_cast<uint8_t>(n);
-  if (n > 1) node->more = new Replica[n - 1];
-  for (size_t i = 0; i < n; ++i) {
-    const auto& a = value->allocations_[i];
-    node->replica(i) = Replica{a.segment, a.offset};
-    a.segment->replicas.fetch_add(1, std::memory_order_relaxed);
+  if (value->is_inline()) {
+    if (fresh != node) LockedReplace(shard, node, fresh);
+    node = fresh;
+    node->replica_count = 1;
+  } else {
+    if (node->is_inline()) {
+      Node* heap = NewHeapNode(node->key());
+      LockedReplace(shard, node, heap);
+      node = heap;
+    }
+    size_t n = value->allocations_.size();
+    node->replica_count = static_cast<uint8_t>(n);
+    if (n > 0) {
+      NodeExt& e = LockedExt(shard, node);
+      e.replicas.reserve(n);
+      for (const auto& a : value->allocations_) {
+        e.replicas.push_back(Replica{a.segment, a.offset});
+        a.segment->replicas.fetch_add(1, std::memory_order_relaxed);
+      }
+      e.checksum = 0;  // computed when first asked for
+    }
+    value->allocations_.clear();
+    node->size = value->size_;
   }
-  value->allocations_.clear();
   value->keep_.clear();
-  node->size = value->size_;
-  node->checksum = 0;  // computed when first asked for
+  value->inline_bytes_.clear();
+  LockedSetExpiry(shard, node, expiry);
   node->flags |= kHasValue;
   if (on_disk) node->flags |= kOnDisk;  // LockedPersist, when it ran, said so
   if (value->hard_pin_) node->flags |= kHardPin;
-  node->soft_pin_until_ms = value->soft_pin_until_ms_;
-  node->version = version != 0 ? version : next_version_.fetch_add(1, std::memory_order_relaxed);
+  LockedSetSoftPin(shard, node, value->soft_pin_until_ms_);
+  node->version = version != 0 ? version : NextVersion();
   node->access = AccessClock(clock_->NowMs());
-  if (n > 0) shard.value_bytes += node->size;
+  if (node->replica_count > 0) shard.value_bytes += node->size;
   ++shard.visible;
+  return node;
 }
 
 void ObjectTable::LockedTouch(Shard& shard, Node* node, int64_t now, int64_t lease_ms) {
@@ -202,18 +359,26 @@ void ObjectTable::LockedTouch(Shard& shard, Node* node, int64_t now, int64_t lea
     node->access = AccessClock(now);
   }
   if (lease_ms > 0) {
-    node->lease_until_ms = std::max(node->lease_until_ms, now + lease_ms);
+    uint32_t until = TableClock(now + std::min<int64_t>(lease_ms, kMaxLeaseMs));
+    if (until == 0) until = 1;
+    if (!Leased(node, now) || static_cast<int32_t>(until - node->lease_until) > 0) {
+      node->lease_until = until;
+    }
     ++shard.leases;
   }
 }
 
-ValueView ObjectTable::MakeView(Node* node) const {
+ValueView ObjectTable::MakeView(Shard& shard, Node* node) {
   ValueView view;
   if (node->replica_count == 0) {
     view.bytes_ = std::string_view("", 0);
     return view;
   }
-  const Replica& r = node->first;
+  if (node->is_inline()) {
+    view.bytes_ = std::string_view(node->inline_value(), node->size);
+    return view;
+  }
+  const Replica& r = ExtOf(shard, node)->replicas.front();
   view.bytes_ = std::string_view(ValueBytes(r.segment, r.offset, node->size), node->size);
   view.segment_ = r.segment;
   view.offset_ = r.offset;
@@ -239,7 +404,7 @@ ObjectTable::ReadResult ObjectTable::Get(std::string_view key,
     if (version != nullptr) *version = node->version;
     return ReadResult::kOnDisk;
   }
-  visit(MakeView(node));
+  visit(MakeView(shard, node));
   return ReadResult::kHit;
 }
 
@@ -267,17 +432,17 @@ Status ObjectTable::Update(std::string_view key,
   std::string disk_copy;  // the value of a disk-only object, read for `decide`
   if (node != nullptr) {
     current.exists = true;
-    current.value = LockedValueBytes(node, &disk_copy);
-    current.expire_at_ms = node->expire_at_ms;
+    current.value = LockedValueBytes(shard, node, &disk_copy);
+    current.expire_at_ms = ExpireOf(shard, node);
   }
   UpdateDecision d = decide(current);
   // The expiry the object will have, which its disk record must carry.
   int64_t final_expiry = d.ttl == T::kSet     ? d.expire_at_ms
                          : d.ttl == T::kClear ? kNoExpiry
-                         : node != nullptr    ? node->expire_at_ms
+                         : node != nullptr    ? ExpireOf(shard, node)
                                               : kNoExpiry;
   bool writes = d.value == V::kWrite || d.value == V::kWritePrepared;
-  uint64_t version = writes ? next_version_.fetch_add(1, std::memory_order_relaxed) : 0;
+  uint32_t version = writes ? NextVersion() : 0;
 
   bool inserted = false;
   switch (d.value) {
@@ -289,53 +454,56 @@ Status ObjectTable::Update(std::string_view key,
         LockedRemove(shard, node);
       }
       return Status::Ok();
-    case V::kWrite: {
-      size_t size = d.new_value.size();
-      if (size > UINT32_MAX) return Status(StatusCode::kTooLarge);
-      PreparedValue value;
-      value.size_ = static_cast<uint32_t>(size);
-      if (size > 0) {
-        if (segment == nullptr || !segment->mounted()) return Status(StatusCode::kOutOfMemory);
-        auto offset = segment->pool().Allocate(ValueAllocationBytes(size));
-        if (!offset) return Status(StatusCode::kOutOfMemory);
-        InitValue(segment, *offset, size);
-        value.allocations_.push_back({segment, *offset});
-        std::memcpy(ValueBytes(segment, *offset, size), d.new_value.data(), size);
-      }
-      // new_value may point into the old value: the copy above is done before the old
-      // value is released here. Pins of the old value are kept.
-      if (node == nullptr) node = LockedFindAny(shard, key, hash, now);
-      if (node == nullptr) {
-        node = LockedInsert(shard, key, hash);
-        inserted = true;
-      }
-      value.hard_pin_ = node->flags & kHardPin;
-      value.soft_pin_until_ms_ = node->soft_pin_until_ms;
-      Status persisted = LockedPersist(node, key, d.new_value,
-                                       DiskRecordMeta{value.soft_pin_until_ms_ > now, value.hard_pin_,
-                                                      final_expiry, version});
-      if (!persisted.ok()) {
-        if (inserted && !node->visible() && node->pending == nullptr) LockedDelete(shard, node);
-        return persisted;
-      }
-      LockedAssign(shard, node, &value, version);
-      break;
-    }
+    case V::kWrite:
     case V::kWritePrepared: {
+      // Everything that can fail is done before the key changes: the value's memory
+      // (copied from new_value, which may point into the old value), then the disk.
+      PreparedValue local;
+      PreparedValue* value = d.prepared;
+      Node* fresh = nullptr;
+      if (d.value == V::kWrite) {
+        size_t size = d.new_value.size();
+        if (size > UINT32_MAX) return Status(StatusCode::kTooLarge);
+        value = &local;
+        local.size_ = static_cast<uint32_t>(size);
+        if (size > 0 && size <= kInlineValueMax) {
+          local.is_inline_ = true;
+          fresh = NewInlineNode(key, d.new_value);
+          if (fresh == nullptr) return Status(StatusCode::kOutOfMemory);
+        } else if (size > 0) {
+          if (segment == nullptr || !segment->mounted()) return Status(StatusCode::kOutOfMemory);
+          auto offset = segment->pool().Allocate(ValueAllocationBytes(size));
+          if (!offset) return Status(StatusCode::kOutOfMemory);
+          InitValue(segment, *offset, size);
+          local.allocations_.push_back({segment, *offset});
+          std::memcpy(ValueBytes(segment, *offset, size), d.new_value.data(), size);
+        }
+        // A rewritten value keeps the object's pins.
+        if (node != nullptr) {
+          local.hard_pin_ = node->flags & kHardPin;
+          local.soft_pin_until_ms_ = SoftPinOf(shard, node);
+        }
+      } else {
+        bool ok = false;
+        fresh = NewNodeFor(key, value, &ok);
+        if (!ok) return Status(StatusCode::kOutOfMemory);
+      }
+      std::string_view bytes =
+          d.value == V::kWrite ? d.new_value : std::string_view(value->data(), value->size());
       if (node == nullptr) node = LockedFindAny(shard, key, hash, now);
       if (node == nullptr) {
-        node = LockedInsert(shard, key, hash);
+        node = LockedInsert(shard, key, hash, fresh);
         inserted = true;
       }
-      PreparedValue* p = d.prepared;
       Status persisted = LockedPersist(
-          node, key, std::string_view(p->data(), p->size()),
-          DiskRecordMeta{p->soft_pin_until_ms_ > now, p->hard_pin_, final_expiry, version});
+          node, key, bytes,
+          DiskRecordMeta{value->soft_pin_until_ms_ > now, value->hard_pin_, final_expiry, version});
       if (!persisted.ok()) {
-        if (inserted && !node->visible() && node->pending == nullptr) LockedDelete(shard, node);
+        if (fresh != nullptr && fresh != node) FreeNode(fresh);
+        if (inserted) LockedDelete(shard, node);
         return persisted;
       }
-      LockedAssign(shard, node, p, version);
+      node = LockedAssign(shard, node, value, version, fresh);
       break;
     }
   }
@@ -351,7 +519,7 @@ Status ObjectTable::Update(std::string_view key,
     LockedSetExpiry(shard, node, d.expire_at_ms);
   }
   // A TTL change of an unchanged value: the disk record must carry it too.
-  if (!writes && d.ttl != T::kKeep && node->visible()) LockedRepersist(node);
+  if (!writes && d.ttl != T::kKeep && node->visible()) LockedRepersist(shard, node);
   return Status::Ok();
 }
 
@@ -380,20 +548,37 @@ StatusOr<bool> ObjectTable::MultiSet(std::span<const std::string_view> keys,
       if (LockedFind(ShardFor(hashes[i]), keys[i], hashes[i], now) != nullptr) return false;
     }
   }
+  // Every inline node first: a pool without room fails the whole MSET before any key
+  // changes.
+  std::vector<Node*> fresh(keys.size(), nullptr);
+  for (size_t i = 0; i < keys.size(); ++i) {
+    bool ok = false;
+    fresh[i] = NewNodeFor(keys[i], &values[i], &ok);
+    if (!ok) {
+      for (Node* n : fresh) {
+        if (n != nullptr) FreeNode(n);
+      }
+      return Status(StatusCode::kOutOfMemory);
+    }
+  }
   for (size_t i = 0; i < keys.size(); ++i) {
     Shard& shard = ShardFor(hashes[i]);
     Node* node = LockedFindAny(shard, keys[i], hashes[i], now);
-    if (node == nullptr) node = LockedInsert(shard, keys[i], hashes[i]);
-    uint64_t version = next_version_.fetch_add(1, std::memory_order_relaxed);
+    bool inserted = node == nullptr;
+    if (inserted) node = LockedInsert(shard, keys[i], hashes[i], fresh[i]);
+    uint32_t version = NextVersion();
     // MSET is not rolled back when the disk refuses a later key in sync mode: the keys
     // before it are written, as a pipeline of SETs would have written them.
     Status persisted = LockedPersist(node, keys[i], std::string_view(values[i].data(), values[i].size()),
                                      DiskRecordMeta{false, false, kNoExpiry, version});
     if (!persisted.ok()) {
-      if (!node->visible() && node->pending == nullptr) LockedDelete(shard, node);
+      for (size_t j = i; j < keys.size(); ++j) {
+        if (fresh[j] != nullptr && !(j == i && inserted)) FreeNode(fresh[j]);
+      }
+      if (inserted) LockedDelete(shard, node);
       return persisted;
     }
-    LockedAssign(shard, node, &values[i], version);
+    node = LockedAssign(shard, node, &values[i], version, fresh[i]);
     LockedSetExpiry(shard, node, kNoExpiry);
   }
   return true;
@@ -411,53 +596,68 @@ Store::RenameResult ObjectTable::Rename(std::string_view src, std::string_view d
   Node* to = LockedFind(dst_shard, dst, hashes[1], now);
   if (to != nullptr && only_if_absent) return Store::RenameResult::kTargetExists;
   if (from == to) return Store::RenameResult::kRenamed;
-  if (to != nullptr) {
-    if (to->pending != nullptr) {
-      LockedDropValue(dst_shard, to);
-    } else {
-      LockedDelete(dst_shard, to);
-    }
+  // The key is part of the node, so the object moves to a new node: an inline one
+  // holds a copy of the value (placed before anything changes), a heap one takes the
+  // replicas as they are.
+  Node* fresh = nullptr;
+  if (from->is_inline()) {
+    fresh = NewInlineNode(dst, std::string_view(from->inline_value(), from->size));
+    if (fresh == nullptr) return Store::RenameResult::kOutOfMemory;
   }
+  if (to != nullptr) LockedRemove(dst_shard, to);
   // On disk the record moves too: written under the new key, removed under the old.
   if (disk_ != nullptr && (from->flags & kOnDisk)) {
     std::string scratch;
-    std::string_view bytes = LockedValueBytes(from, &scratch);
-    Status s = disk_->Put(dst, bytes, MetaOf(from, from->expire_at_ms, from->version));
+    std::string_view bytes = LockedValueBytes(src_shard, from, &scratch);
+    Status s = disk_->Put(dst, bytes, MetaOf(src_shard, from, ExpireOf(src_shard, from), from->version));
     if (s.ok() || disk_->mode() == DiskTier::Mode::kAsync) (void)disk_->Delete(src);
     if (!s.ok()) from->flags &= static_cast<uint8_t>(~kOnDisk);
     if (!s.ok() && !from->in_memory()) {
       // Nowhere to keep the value under its new name: the rename fails cleanly.
+      if (fresh != nullptr) FreeNode(fresh);
       return Store::RenameResult::kNoSuchKey;
     }
   } else if (disk_ != nullptr) {
     (void)disk_->Delete(dst);
   }
-  // The key lives inline in the node, so the object moves to a new node; its replicas
-  // move as they are (no copy).
   Node* moved = LockedFindAny(dst_shard, dst, hashes[1], now);
-  if (moved == nullptr) moved = LockedInsert(dst_shard, dst, hashes[1]);
-  int64_t expire_at = from->expire_at_ms;
-  moved->first = from->first;
-  moved->more = from->more;
+  if (moved == nullptr) {
+    moved = LockedInsert(dst_shard, dst, hashes[1], fresh);
+  } else if (fresh != nullptr) {
+    LockedReplace(dst_shard, moved, fresh);  // a pending put's node: it keeps its ext
+    moved = fresh;
+  } else if (moved->is_inline()) {
+    Node* heap = NewHeapNode(dst);
+    LockedReplace(dst_shard, moved, heap);
+    moved = heap;
+  }
+  int64_t expire_at = ExpireOf(src_shard, from);
+  NodeExt* from_ext = ExtOf(src_shard, from);
+  if (!from->is_inline() && from_ext != nullptr && !from_ext->replicas.empty()) {
+    NodeExt& e = LockedExt(dst_shard, moved);
+    e.replicas = std::move(from_ext->replicas);
+    e.checksum = from_ext->checksum;
+    from_ext->replicas.clear();
+  }
   moved->replica_count = from->replica_count;
   moved->size = from->size;
-  moved->checksum = from->checksum;
   moved->version = from->version;
   moved->access = from->access;
-  moved->lease_until_ms = from->lease_until_ms;
-  moved->soft_pin_until_ms = from->soft_pin_until_ms;
-  moved->flags = from->flags;
+  moved->lease_until = from->lease_until;
+  moved->flags = static_cast<uint8_t>((from->flags & ~kInline) | (moved->flags & kInline));
+  LockedSetSoftPin(dst_shard, moved, SoftPinOf(src_shard, from));
   if (from->replica_count > 0) dst_shard.value_bytes += from->size;
   ++dst_shard.visible;
-  // Detach the value from the old node so that deleting it releases nothing.
+  // Detach the value from the old node so that removing it releases nothing of it (an
+  // inline node's bytes go with the node).
   if (from->replica_count > 0) src_shard.value_bytes -= from->size;
-  from->more = nullptr;
+  if (!from->is_inline()) from->size = 0;
   from->replica_count = 0;
-  from->size = 0;
-  from->flags = 0;
+  from->flags &= kInline;
   --src_shard.visible;
+  LockedSetSoftPin(src_shard, from, 0);
   LockedSetExpiry(src_shard, from, kNoExpiry);
-  if (from->pending == nullptr) LockedDelete(src_shard, from);
+  if (PendingOf(src_shard, from) == nullptr) LockedDelete(src_shard, from);
   LockedSetExpiry(dst_shard, moved, expire_at);
   return Store::RenameResult::kRenamed;
 }
@@ -479,7 +679,7 @@ std::optional<int64_t> ObjectTable::GetExpiry(std::string_view key) {
   std::lock_guard lock(shard.mu);
   Node* node = LockedFind(shard, key, hash, clock_->NowMs());
   if (node == nullptr) return std::nullopt;
-  return node->expire_at_ms;
+  return ExpireOf(shard, node);
 }
 
 std::optional<size_t> ObjectTable::MemoryUsage(std::string_view key) {
@@ -488,12 +688,14 @@ std::optional<size_t> ObjectTable::MemoryUsage(std::string_view key) {
   std::lock_guard lock(shard.mu);
   Node* node = LockedFind(shard, key, hash, clock_->NowMs());
   if (node == nullptr) return std::nullopt;
-  size_t bytes = sizeof(Node) + node->key_len + sizeof(Node*);
-  for (size_t i = 0; i < node->replica_count; ++i) {
-    bytes += node->replica(i).segment->pool().AllocationSize(ValueAllocationBytes(node->size));
+  size_t bytes = NodeAllocationBytes(node) + sizeof(Node*);
+  if (NodeExt* e = ExtOf(shard, node)) {
+    bytes += sizeof(NodeExt) + e->replicas.capacity() * sizeof(Replica);
+    for (const Replica& r : e->replicas) {
+      bytes += r.segment->pool().AllocationSize(ValueAllocationBytes(node->size));
+    }
+    if (e->expire_at_ms != kNoExpiry) bytes += kIndexEntryBytes;
   }
-  if (node->replica_count > 1) bytes += (node->replica_count - 1) * sizeof(Replica);
-  if (node->expire_at_ms != kNoExpiry) bytes += kIndexEntryBytes;
   return bytes;
 }
 
@@ -515,7 +717,7 @@ uint64_t ObjectTable::Scan(uint64_t cursor, size_t count,
         uint64_t mask = shard.buckets.size() - 1;
         do {
           for (Node* n = shard.buckets[v & mask]; n != nullptr; n = n->next) {
-            if (n->visible() && !Expired(n, now)) visit(n->key());
+            if (n->visible() && !Expired(shard, n, now)) visit(n->key());
           }
           v |= ~mask;
           v = ReverseBits(v);
@@ -540,7 +742,7 @@ void ObjectTable::ForEachKey(FunctionRef<void(std::string_view)> visit) {
     int64_t now = clock_->NowMs();
     for (Node* head : shard.buckets) {
       for (Node* n = head; n != nullptr; n = n->next) {
-        if (n->visible() && !Expired(n, now)) visit(n->key());
+        if (n->visible() && !Expired(shard, n, now)) visit(n->key());
       }
     }
   }
@@ -568,8 +770,9 @@ std::optional<std::string> ObjectTable::RandomKey() {
         for (;; pick = pick->next) {
           if (pick->visible() && k-- == 0) break;
         }
-        if (Expired(pick, now)) {
-          LockedFind(shard, pick->key(), pick->hash, now);  // reclaims it
+        if (Expired(shard, pick, now)) {
+          std::string key(pick->key());
+          LockedFind(shard, key, Hash(key), now);  // reclaims it
           break;
         }
         return std::string(pick->key());
@@ -645,6 +848,7 @@ void ObjectTable::AddStats(StoreStats* stats) const {
     stats->keyspace_misses += shard.misses;
     stats->value_bytes += shard.value_bytes;
     stats->metadata_bytes += shard.node_bytes + shard.buckets.capacity() * sizeof(Node*) +
+                             shard.exts.size() * sizeof(NodeExt) +
                              (shard.expiries.size() + shard.pending.size()) * kIndexEntryBytes;
     stats->leases_granted += shard.leases;
     stats->evicted_objects += shard.evicted;
@@ -659,8 +863,8 @@ void ObjectTable::AddStats(StoreStats* stats) const {
       for (Node* n = head; n != nullptr; n = n->next) {
         if (!n->visible()) continue;
         if (!n->in_memory()) ++stats->disk_only_objects;
-        if (n->lease_until_ms > now) ++stats->leased_objects;
-        if (n->soft_pin_until_ms > now) ++stats->soft_pinned_objects;
+        if (Leased(n, now)) ++stats->leased_objects;
+        if (SoftPinOf(shard, n) > now) ++stats->soft_pinned_objects;
         if (n->flags & kHardPin) ++stats->hard_pinned_objects;
       }
     }

@@ -21,6 +21,8 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
+#include <deque>
 #include <mutex>
 #include <set>
 #include <string>
@@ -55,6 +57,9 @@ class ObjectTable {
   // lock (so the disk sees a key's writes in the order memory does), eviction demotes to
   // it, deletes remove from it. Set once, before any other call.
   void set_disk(DiskTier* disk) { disk_ = disk; }
+  // The segment that holds inline nodes (small objects: node, key and value in one
+  // allocation). It is never unmounted. Set once, before any other call.
+  void set_home(Segment* home) { home_ = home; }
 
   enum class ReadResult { kMiss, kHit, kOnDisk };
   // kOnDisk: the object exists but its value is only on disk (`version` says which);
@@ -132,30 +137,69 @@ class ObjectTable {
     PutOptions options;
   };
 
-  enum NodeFlag : uint8_t { kHasValue = 1, kHardPin = 2, kOnDisk = 4 };
+  enum NodeFlag : uint8_t { kHasValue = 1, kHardPin = 2, kOnDisk = 4, kInline = 8 };
 
+  // 32 bytes, followed by the key (preceded by its 4-byte length when it is kLongKey
+  // bytes or longer) and, for kInline, by the value. What most objects never use (an
+  // expiry, a soft pin, several replicas, a pending put, a cached checksum) is in a
+  // NodeExt that the node refers to by index, so a small object costs one allocation of
+  // 32 bytes plus key plus value, with no separate hash: memory per key is what a cache
+  // of small values is judged by.
+  //
+  // Where a node lives: a kInline node (a value of at most kInlineValueMax bytes with a
+  // single replica) is one allocation in the home segment's pool, so small values are in
+  // the pool and count against its capacity, node and key included. Every other node
+  // (large or replicated values, disk-only objects, pending puts) is on the heap and its
+  // value's replicas are in the ext.
+  //
+  // Times are 32-bit, on the table clock (ms since start, modulo 2^32): `access` as in
+  // Redis's LRU clock, `lease_until` compared with wrap-around arithmetic, so a lease
+  // longer than 2^31 ms is clamped and a node untouched for 49 days may look leased
+  // again for at most one lease-ttl. Versions are 32-bit too: they tell one write of a
+  // key from the next, never compared across more than 2^32 writes.
   struct Node {
+    static constexpr uint16_t kLongKey = 0xFFFF;
     Node* next;
-    uint64_t hash;
-    int64_t expire_at_ms;       // kNoExpiry or absolute Unix ms
-    int64_t lease_until_ms;     // 0: none
-    int64_t soft_pin_until_ms;  // 0: none
-    uint64_t version;           // bumped on every write of the value
-    uint64_t checksum;          // XXH3 of the value; 0 until first asked for
-    Replica first;              // valid when replica_count >= 1
-    Replica* more;              // replica_count - 1 further replicas, or null
-    PendingPut* pending;        // an unfinished PutStart, or null
-    uint32_t size;              // value bytes
-    uint32_t key_len;
-    uint32_t access;            // LRU: ms clock (mod 2^32); LFU: minutes << 8 | counter
+    uint32_t size;           // value bytes
+    uint32_t access;         // LRU: table clock; LFU: minutes << 8 | counter
+    uint32_t lease_until;    // table clock; 0: none
+    uint32_t version;        // bumped on every write of the value
+    uint32_t ext;            // 1 + index in Shard::exts; 0: none
+    uint16_t short_key_len;  // kLongKey: the length precedes the key
     uint8_t flags;
-    uint8_t replica_count;
-    char* key_data() { return reinterpret_cast<char*>(this + 1); }
-    std::string_view key() { return {key_data(), key_len}; }
+    uint8_t replica_count;   // memory replicas; an inline value is one
+
+    uint32_t key_len() const {
+      if (short_key_len != kLongKey) return short_key_len;
+      uint32_t n;
+      std::memcpy(&n, this + 1, sizeof(n));
+      return n;
+    }
+    char* key_data() {
+      return reinterpret_cast<char*>(this + 1) + (short_key_len == kLongKey ? sizeof(uint32_t) : 0);
+    }
+    std::string_view key() { return {key_data(), key_len()}; }
+    char* inline_value() { return key_data() + key_len(); }
     bool visible() const { return flags & kHasValue; }
+    bool is_inline() const { return flags & kInline; }
     // The value is in memory (an empty value needs no replica).
     bool in_memory() const { return replica_count > 0 || size == 0; }
-    Replica& replica(size_t i) { return i == 0 ? first : more[i - 1]; }
+  };
+  static_assert(sizeof(Node) == 32);
+  static size_t NodeBytes(size_t key_len, size_t inline_size) {
+    return sizeof(Node) + (key_len >= Node::kLongKey ? sizeof(uint32_t) : 0) + key_len + inline_size;
+  }
+
+  struct NodeExt {
+    int64_t expire_at_ms = kNoExpiry;  // also in Shard::expiries
+    int64_t soft_pin_until_ms = 0;
+    uint64_t checksum = 0;             // of a non-inline value; 0 until first asked for
+    PendingPut* pending = nullptr;     // an unfinished PutStart (also in Shard::pending)
+    std::vector<Replica> replicas;     // a non-inline value's memory replicas
+    bool empty() const {
+      return expire_at_ms == kNoExpiry && soft_pin_until_ms == 0 && pending == nullptr &&
+             replicas.empty();
+    }
   };
 
   struct alignas(64) Shard {
@@ -165,6 +209,8 @@ class ObjectTable {
     size_t visible = 0;
     std::set<std::pair<int64_t, Node*>> expiries;
     std::set<std::pair<int64_t, Node*>> pending;  // by put deadline
+    std::deque<NodeExt> exts;                     // stable addresses; reused via free_exts
+    std::vector<uint32_t> free_exts;
     size_t value_bytes = 0;
     size_t node_bytes = 0;
     uint64_t hits = 0;
@@ -184,73 +230,139 @@ class ObjectTable {
   static uint64_t Hash(std::string_view key);
   static size_t ShardIndex(uint64_t hash) { return hash >> (64 - kShardBits); }
   Shard& ShardFor(uint64_t hash) { return shards_[ShardIndex(hash)]; }
+  Shard& ShardOf(Node* node) { return ShardFor(Hash(node->key())); }
+  // Never 0 (LockedAssign's "draw one").
+  uint32_t NextVersion();
+
+  // --- Extensions and the fields they hold -------------------------------------------
+  NodeExt* ExtOf(Shard& shard, const Node* node) {
+    return node->ext != 0 ? &shard.exts[node->ext - 1] : nullptr;
+  }
+  const NodeExt* ExtOf(const Shard& shard, const Node* node) const {
+    return node->ext != 0 ? &shard.exts[node->ext - 1] : nullptr;
+  }
+  NodeExt& LockedExt(Shard& shard, Node* node);  // created when missing
+  void LockedTrimExt(Shard& shard, Node* node);  // freed when it holds nothing
+  int64_t ExpireOf(const Shard& shard, const Node* node) const {
+    const NodeExt* e = ExtOf(shard, node);
+    return e != nullptr ? e->expire_at_ms : kNoExpiry;
+  }
+  int64_t SoftPinOf(const Shard& shard, const Node* node) const {
+    const NodeExt* e = ExtOf(shard, node);
+    return e != nullptr ? e->soft_pin_until_ms : 0;
+  }
+  PendingPut* PendingOf(Shard& shard, const Node* node) {
+    NodeExt* e = ExtOf(shard, node);
+    return e != nullptr ? e->pending : nullptr;
+  }
+  void LockedSetSoftPin(Shard& shard, Node* node, int64_t until_ms);
+  // The segment of memory replica i (an inline value's is the home segment).
+  Segment* ReplicaSegment(Shard& shard, Node* node, size_t i) {
+    return node->is_inline() ? home_ : ExtOf(shard, node)->replicas[i].segment;
+  }
+  uint32_t TableClock(int64_t now) const { return static_cast<uint32_t>(now - start_ms_); }
+  bool Leased(const Node* node, int64_t now) const {
+    return node->lease_until != 0 && static_cast<int32_t>(node->lease_until - TableClock(now)) > 0;
+  }
+  int64_t LeaseUntilMs(const Node* node, int64_t now) const {
+    return Leased(node, now) ? now + static_cast<int32_t>(node->lease_until - TableClock(now)) : 0;
+  }
+  bool Expired(const Shard& shard, const Node* node, int64_t now) const {
+    int64_t at = ExpireOf(shard, node);
+    return at != kNoExpiry && at <= now;
+  }
+
+  // --- Nodes ---------------------------------------------------------------------------
+  // An unlinked node with no value, on the heap.
+  Node* NewHeapNode(std::string_view key);
+  // An unlinked kInline node holding `value`, in the home pool; null when it has no room
+  // (the caller returns kOutOfMemory before changing anything, and Store evicts).
+  Node* NewInlineNode(std::string_view key, std::string_view value);
+  // Frees an unlinked node's memory (not its value's replicas or ext).
+  void FreeNode(Node* node);
+  size_t NodeAllocationBytes(Node* node) const;
 
   // A visible, unexpired node; an expired one is deleted on the way (lazy expiry).
   Node* LockedFind(Shard& shard, std::string_view key, uint64_t hash, int64_t now);
   // Any node of the key, visible or only pending (after the same expiry check).
   Node* LockedFindAny(Shard& shard, std::string_view key, uint64_t hash, int64_t now);
-  Node* LockedInsert(Shard& shard, std::string_view key, uint64_t hash);
+  // Links `fresh` (an inline node for the key) or, when null, a new heap node.
+  Node* LockedInsert(Shard& shard, std::string_view key, uint64_t hash, Node* fresh = nullptr);
   void LockedUnlink(Shard& shard, Node* node);
-  // Unlinks and frees the node with its value and any pending put.
+  // `fresh` (unlinked, same key) takes `old`'s place: its bucket position, ext and index
+  // entries, header fields. `old` is freed; its value must have been released or moved.
+  void LockedReplace(Shard& shard, Node* old, Node* fresh);
+  // Unlinks and frees the node with its value, ext and any pending put.
   void LockedDelete(Shard& shard, Node* node);
-  // Releases the node's committed value (not the node); it becomes invisible.
+  // Releases the node's committed value (not the node); it becomes invisible. An inline
+  // node keeps its allocation until it is deleted or replaced.
   void LockedDropValue(Shard& shard, Node* node);
   // The object goes: the node too, unless a pending put still needs it.
   void LockedRemove(Shard& shard, Node* node) {
-    if (node->pending != nullptr) {
+    if (PendingOf(shard, node) != nullptr) {
       LockedDropValue(shard, node);
     } else {
       LockedDelete(shard, node);
     }
   }
-  // Releases the memory replicas only: the object stays, on disk.
+  // Releases the value's memory replicas; the object stays (on disk). An inline node is
+  // replaced by a heap node: returns the node that now stands for the object.
+  Node* LockedReleaseMemory(Shard& shard, Node* node);
+  // Ends the node's pending put (already out of Shard::pending); deletes an invisible node.
+  void LockedEndPending(Shard& shard, Node* node);
+  // Releases a non-inline value's replicas (not the node).
   void LockedReleaseReplicas(Shard& shard, Node* node);
   void LockedSetExpiry(Shard& shard, Node* node, int64_t expire_at_ms);
   void LockedMaybeResize(Shard& shard);
   void LockedRehash(Shard& shard, size_t bucket_count);
-  // Gives `node` the value held by `value` (consumed), releasing the old one.
+  // Gives `node` the value held by `value` (consumed), releasing the old one, and
+  // returns the node that now holds it. For an inline value `fresh` is its node from
+  // NewInlineNode (`node` itself when it was just linked); otherwise null.
   // `version` 0: a new one is drawn.
-  void LockedAssign(Shard& shard, Node* node, PreparedValue* value, uint64_t version = 0);
+  Node* LockedAssign(Shard& shard, Node* node, PreparedValue* value, uint32_t version,
+                     Node* fresh);
+  // The inline node a prepared value needs (null when it is not inline), with `ok` false
+  // when the home pool has no room for it.
+  Node* NewNodeFor(std::string_view key, PreparedValue* value, bool* ok);
   // Disk tier (object_table_disk.cpp). Writes `bytes` as the key's record; on failure
   // in sync mode returns kIoError and the caller must not commit. Sets kOnDisk.
   Status LockedPersist(Node* node, std::string_view key, std::string_view bytes,
                        const DiskRecordMeta& meta);
   // Persists what the node holds now (after a TTL or pin change).
-  void LockedRepersist(Node* node);
+  void LockedRepersist(Shard& shard, Node* node);
   void LockedDiskDelete(Node* node);
   // The node's value bytes: from memory, or read from disk into `scratch`.
-  std::string_view LockedValueBytes(Node* node, std::string* scratch);
-  DiskRecordMeta MetaOf(const Node* node, int64_t expire_at_ms, uint64_t version) const;
+  std::string_view LockedValueBytes(Shard& shard, Node* node, std::string* scratch);
+  DiskRecordMeta MetaOf(const Shard& shard, const Node* node, int64_t expire_at_ms,
+                        uint32_t version) const;
   // Eviction of one node: demoted to disk when it can be, deleted otherwise.
   void LockedEvict(Shard& shard, Node* node, int64_t now);
   void LockedTouch(Shard& shard, Node* node, int64_t now, int64_t lease_ms);
-  void LockedFillInfo(Node* node, ObjectInfo* info);
+  void LockedFillInfo(Shard& shard, Node* node, ObjectInfo* info);
   // The value's checksum, computed on first use: writes stay one copy, and only QUERY
-  // and the disk tier pay for hashing.
-  uint64_t LockedChecksum(Node* node);
+  // and the disk tier pay for hashing (an inline value's is not cached).
+  uint64_t LockedChecksum(Shard& shard, Node* node);
   // Releases the allocations of `value` that sit on unmounted segments; false when none
   // is left for a non-empty value.
   static bool KeepMountedReplicas(PreparedValue* value);
-  ValueView MakeView(Node* node) const;
+  ValueView MakeView(Shard& shard, Node* node);
   std::vector<std::unique_lock<std::mutex>> LockShardsOf(std::span<const uint64_t> hashes);
-  bool Expired(const Node* node, int64_t now) const {
-    return node->expire_at_ms != kNoExpiry && node->expire_at_ms <= now;
-  }
-  uint32_t AccessClock(int64_t now) const { return static_cast<uint32_t>(now - start_ms_); }
+  uint32_t AccessClock(int64_t now) const { return TableClock(now); }
   // Eviction helpers (object_table_evict.cpp).
   struct Candidate {
     uint64_t score;  // larger: evict first
     size_t shard;
     std::string key;
   };
-  bool Evictable(Node* node, Segment* segment, int tier, int64_t now) const;
+  bool Evictable(Shard& shard, Node* node, Segment* segment, int tier, int64_t now);
   void LockedSample(Shard& shard, size_t shard_index, Segment* segment, int tier, int64_t now,
                     std::vector<Candidate>* out);
-  uint64_t VictimScore(Node* node, int64_t now) const;
+  uint64_t VictimScore(Shard& shard, Node* node, int64_t now) const;
 
   const Clock* clock_;
   const int64_t start_ms_;
   DiskTier* disk_ = nullptr;
+  Segment* home_ = nullptr;
   std::atomic<EvictionParams::Policy> policy_{EvictionParams::Policy::kLru};
   std::array<Shard, kShards> shards_;
   std::atomic<uint64_t> next_version_{1};

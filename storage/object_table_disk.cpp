@@ -13,8 +13,9 @@
 
 namespace crescent::storage {
 
-DiskRecordMeta ObjectTable::MetaOf(const Node* node, int64_t expire_at_ms, uint64_t version) const {
-  return DiskRecordMeta{node->soft_pin_until_ms > clock_->NowMs(), (node->flags & kHardPin) != 0,
+DiskRecordMeta ObjectTable::MetaOf(const Shard& shard, const Node* node, int64_t expire_at_ms,
+                                   uint32_t version) const {
+  return DiskRecordMeta{SoftPinOf(shard, node) > clock_->NowMs(), (node->flags & kHardPin) != 0,
                         expire_at_ms, version};
 }
 
@@ -33,11 +34,12 @@ Status ObjectTable::LockedPersist(Node* node, std::string_view key, std::string_
   return Status::Ok();
 }
 
-void ObjectTable::LockedRepersist(Node* node) {
+void ObjectTable::LockedRepersist(Shard& shard, Node* node) {
   if (disk_ == nullptr) return;
   std::string scratch;
-  std::string_view bytes = LockedValueBytes(node, &scratch);
-  (void)LockedPersist(node, node->key(), bytes, MetaOf(node, node->expire_at_ms, node->version));
+  std::string_view bytes = LockedValueBytes(shard, node, &scratch);
+  (void)LockedPersist(node, node->key(), bytes,
+                      MetaOf(shard, node, ExpireOf(shard, node), node->version));
 }
 
 void ObjectTable::LockedDiskDelete(Node* node) {
@@ -46,8 +48,8 @@ void ObjectTable::LockedDiskDelete(Node* node) {
   node->flags &= static_cast<uint8_t>(~kOnDisk);
 }
 
-std::string_view ObjectTable::LockedValueBytes(Node* node, std::string* scratch) {
-  if (node->in_memory()) return MakeView(node).bytes();
+std::string_view ObjectTable::LockedValueBytes(Shard& shard, Node* node, std::string* scratch) {
+  if (node->in_memory()) return MakeView(shard, node).bytes();
   scratch->clear();
   if (disk_ != nullptr) {
     auto found = disk_->Read(node->key(), [&](const DiskRecordMeta&, std::string_view value) {
@@ -61,15 +63,16 @@ std::string_view ObjectTable::LockedValueBytes(Node* node, std::string* scratch)
 void ObjectTable::LockedEvict(Shard& shard, Node* node, int64_t now) {
   ++shard.evicted;
   shard.evicted_bytes += node->size;
-  if (node->lease_until_ms > now) ++shard.evicted_leased;
-  if (node->soft_pin_until_ms > now) ++shard.evicted_soft_pinned;
+  if (Leased(node, now)) ++shard.evicted_leased;
+  if (SoftPinOf(shard, node) > now) ++shard.evicted_soft_pinned;
   if (disk_ != nullptr && !(node->flags & kOnDisk)) {
     // Not on disk yet (an async write was dropped, or the tier was down): try now.
-    std::string_view bytes = MakeView(node).bytes();
-    (void)LockedPersist(node, node->key(), bytes, MetaOf(node, node->expire_at_ms, node->version));
+    std::string_view bytes = MakeView(shard, node).bytes();
+    (void)LockedPersist(node, node->key(), bytes,
+                        MetaOf(shard, node, ExpireOf(shard, node), node->version));
   }
   if (node->flags & kOnDisk) {
-    LockedReleaseReplicas(shard, node);  // demoted: the object stays, on disk
+    LockedReleaseMemory(shard, node);  // demoted: the object stays, on disk
     ++shard.demoted;
     return;
   }
@@ -81,21 +84,32 @@ bool ObjectTable::Promote(std::string_view key, uint64_t version, PreparedValue*
   Shard& shard = ShardFor(hash);
   std::lock_guard lock(shard.mu);
   Node* node = LockedFind(shard, key, hash, clock_->NowMs());
-  if (node == nullptr || node->in_memory() || node->version != version ||
+  if (node == nullptr || node->in_memory() || node->version != static_cast<uint32_t>(version) ||
       node->size != value->size()) {
     return false;
   }
-  size_t n = value->allocations_.size();
-  node->replica_count = static_cast<uint8_t>(n);
-  if (n > 1) node->more = new Replica[n - 1];
-  for (size_t i = 0; i < n; ++i) {
-    const auto& a = value->allocations_[i];
-    node->replica(i) = Replica{a.segment, a.offset};
-    a.segment->replicas.fetch_add(1, std::memory_order_relaxed);
+  if (value->is_inline()) {
+    // No room for the node: the reader is served from the disk copy all the same.
+    Node* fresh = NewInlineNode(key, std::string_view(value->data(), value->size()));
+    if (fresh == nullptr) return false;
+    fresh->flags = static_cast<uint8_t>(node->flags | kInline);
+    LockedReplace(shard, node, fresh);
+    node = fresh;
+    node->replica_count = 1;
+  } else {
+    size_t n = value->allocations_.size();
+    node->replica_count = static_cast<uint8_t>(n);
+    if (n > 0) {
+      NodeExt& e = LockedExt(shard, node);
+      for (const auto& a : value->allocations_) {
+        e.replicas.push_back(Replica{a.segment, a.offset});
+        a.segment->replicas.fetch_add(1, std::memory_order_relaxed);
+      }
+    }
+    value->allocations_.clear();
   }
-  value->allocations_.clear();
   value->keep_.clear();
-  if (n > 0) shard.value_bytes += node->size;
+  if (node->replica_count > 0) shard.value_bytes += node->size;
   ++shard.promoted;
   return true;
 }
@@ -105,7 +119,7 @@ void ObjectTable::ForgetDiskOnly(std::string_view key, uint64_t version) {
   Shard& shard = ShardFor(hash);
   std::lock_guard lock(shard.mu);
   Node* node = LockedFind(shard, key, hash, clock_->NowMs());
-  if (node == nullptr || node->in_memory() || node->version != version) return;
+  if (node == nullptr || node->in_memory() || node->version != static_cast<uint32_t>(version)) return;
   LockedRemove(shard, node);
 }
 
@@ -120,8 +134,8 @@ void ObjectTable::LoadFromDisk(std::string_view key, const DiskRecordMeta& meta,
   node = LockedInsert(shard, key, hash);
   node->size = static_cast<uint32_t>(size);
   node->flags = kHasValue | kOnDisk | (meta.hard_pin ? kHardPin : 0);
-  node->soft_pin_until_ms = meta.soft_pin ? now + soft_pin_ms : 0;
-  node->version = meta.version;
+  LockedSetSoftPin(shard, node, meta.soft_pin ? now + soft_pin_ms : 0);
+  node->version = static_cast<uint32_t>(meta.version);
   node->access = AccessClock(now);
   ++shard.visible;
   LockedSetExpiry(shard, node, meta.expire_at_ms);

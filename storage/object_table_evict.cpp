@@ -27,7 +27,7 @@ constexpr size_t kShardsPerRound = 8;  // shards sampled before choosing
 constexpr size_t kKeepOneIn = 4;       // evict the best quarter of a round's sample
 }  // namespace
 
-uint64_t ObjectTable::VictimScore(Node* node, int64_t now) const {
+uint64_t ObjectTable::VictimScore(Shard& shard, Node* node, int64_t now) const {
   switch (policy_.load(std::memory_order_relaxed)) {
     case EvictionParams::Policy::kLfu: {
       uint32_t minutes = static_cast<uint32_t>((now - start_ms_) / 60000) & 0xFFFFFF;
@@ -37,9 +37,9 @@ uint64_t ObjectTable::VictimScore(Node* node, int64_t now) const {
       return 255 - counter;
     }
     case EvictionParams::Policy::kTtl:
-      if (node->expire_at_ms != kNoExpiry) {
+      if (int64_t expire_at = ExpireOf(shard, node); expire_at != kNoExpiry) {
         // Nearest expiry first, and any object with a TTL before any without.
-        uint64_t remaining = static_cast<uint64_t>(std::max<int64_t>(0, node->expire_at_ms - now));
+        uint64_t remaining = static_cast<uint64_t>(std::max<int64_t>(0, expire_at - now));
         return (uint64_t{1} << 63) + ((uint64_t{1} << 62) - std::min(remaining, uint64_t{1} << 62));
       }
       [[fallthrough]];
@@ -49,14 +49,14 @@ uint64_t ObjectTable::VictimScore(Node* node, int64_t now) const {
   return static_cast<uint32_t>(AccessClock(now) - node->access);  // idle ms, modulo 2^32
 }
 
-bool ObjectTable::Evictable(Node* n, Segment* segment, int tier, int64_t now) const {
+bool ObjectTable::Evictable(Shard& shard, Node* n, Segment* segment, int tier, int64_t now) {
   // Only objects with memory to give back: a disk-only one has none.
   if (!n->visible() || n->replica_count == 0 || (n->flags & kHardPin)) return false;
-  if (n->soft_pin_until_ms > now && tier < 2) return false;
-  if (n->lease_until_ms > now && tier < 1) return false;
+  if (tier < 2 && SoftPinOf(shard, n) > now) return false;
+  if (tier < 1 && Leased(n, now)) return false;
   if (segment == nullptr) return true;
   for (size_t i = 0; i < n->replica_count; ++i) {
-    if (n->replica(i).segment == segment) return true;
+    if (ReplicaSegment(shard, n, i) == segment) return true;
   }
   return false;
 }
@@ -69,9 +69,9 @@ void ObjectTable::LockedSample(Shard& shard, size_t shard_index, Segment* segmen
   int taken = 0;
   auto take_from = [&](size_t bucket) {
     for (Node* n = shard.buckets[bucket]; n != nullptr && taken < kSamplesPerShard; n = n->next) {
-      if (!Evictable(n, segment, tier, now)) continue;
+      if (!Evictable(shard, n, segment, tier, now)) continue;
       ++taken;
-      uint64_t score = Expired(n, now) ? UINT64_MAX : VictimScore(n, now);
+      uint64_t score = Expired(shard, n, now) ? UINT64_MAX : VictimScore(shard, n, now);
       out->push_back({score, shard_index, std::string(n->key())});
     }
   };
@@ -112,11 +112,15 @@ size_t ObjectTable::Evict(size_t bytes, Segment* segment, const EvictionParams& 
         uint64_t hash = Hash(candidates[c].key);
         Node* victim = LockedFindAny(shard, candidates[c].key, hash, now);
         // Re-checked under the lock: it may have been read, pinned or removed meanwhile.
-        if (victim == nullptr || !Evictable(victim, segment, tier, now)) continue;
+        if (victim == nullptr || !Evictable(shard, victim, segment, tier, now)) continue;
         size_t victim_bytes = 0;
-        for (size_t i = 0; i < victim->replica_count; ++i) {
-          if (segment == nullptr || victim->replica(i).segment == segment) {
-            victim_bytes += ValueAllocationBytes(victim->size);
+        if (victim->is_inline()) {
+          victim_bytes = NodeAllocationBytes(victim);  // node, key and value go together
+        } else {
+          for (size_t i = 0; i < victim->replica_count; ++i) {
+            if (segment == nullptr || ReplicaSegment(shard, victim, i) == segment) {
+              victim_bytes += ValueAllocationBytes(victim->size);
+            }
           }
         }
         LockedEvict(shard, victim, now);

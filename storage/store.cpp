@@ -39,6 +39,8 @@ StatusOr<std::unique_ptr<Store>> Store::Create(const StoreOptions& options, cons
   Status s = store->segments_->Mount(options.segment_name, options.memory_capacity,
                                      options.huge_pages);
   if (!s.ok()) return s;
+  store->home_ = store->segments_->Find(options.segment_name);
+  store->table_->set_home(store->home_.get());
   if (options.persistence != StoreOptions::Persistence::kOff) {
     s = store->OpenDisk();
     if (!s.ok()) return s;
@@ -175,12 +177,34 @@ std::optional<ObjectInfo> Store::Query(std::string_view key, bool lease) {
   return table_->Query(key, lease ? ReadParams(options_.config).lease_ms : 0);
 }
 
-StatusOr<PreparedValue> Store::Reserve(size_t size, const ReplicateConfig& config) {
+bool Store::InlineEligible(size_t size, const ReplicateConfig& config) const {
+  if (size == 0 || size > kInlineValueMax || config.replicas > 1) return false;
+  // A preference is honoured: inline values can only live in the home segment.
+  for (const std::string& name : config.preferred_segments) {
+    if (name == home_->name()) return true;
+    if (segments_->Find(name) != nullptr) return false;
+  }
+  return true;
+}
+
+bool Store::MakeRoomForNodes(int attempt) {
+  if (attempt >= kAllocateAttempts) return false;
+  return table_->Evict(kMinEvictBytes << attempt, home_.get(), ReadParams(options_.config)) > 0;
+}
+
+StatusOr<PreparedValue> Store::Reserve(size_t size, const ReplicateConfig& config,
+                                       bool allow_inline) {
   if (size > UINT32_MAX) return Status(StatusCode::kTooLarge);
   PreparedValue value;
   value.size_ = static_cast<uint32_t>(size);
   ApplyPins(&value, config);
   if (size == 0) return value;
+  if (allow_inline && InlineEligible(size, config)) {
+    // Placed at commit, with its node; no pool memory is held until then.
+    value.is_inline_ = true;
+    value.inline_bytes_.resize(size);
+    return value;
+  }
   size_t wanted = std::max<uint32_t>(1, config.replicas);
   size_t alloc_bytes = ValueAllocationBytes(size);
   for (const auto& segment : segments_->PlacementOrder(config.preferred_segments)) {
@@ -207,7 +231,23 @@ void Store::ApplyPins(PreparedValue* value, const ReplicateConfig& config) {
   }
 }
 
+Status Store::MoveOutOfLine(PreparedValue* value, const ReplicateConfig& config) {
+  if (!value->is_inline_) return Status::Ok();
+  auto placed = Reserve(value->size_, config, false);
+  if (!placed.ok()) return placed.status();
+  for (const auto& a : placed->allocations_) {
+    std::memcpy(ValueBytes(a.segment, a.offset, value->size_), value->inline_bytes_.data(),
+                value->size_);
+  }
+  *value = std::move(placed).value();
+  return Status::Ok();
+}
+
 void Store::CompleteReplicas(PreparedValue* value, const ReplicateConfig& config) {
+  if (value->is_inline_ && !InlineEligible(value->size_, config)) {
+    // Best effort, as for any replica: on failure the value stays inline (one replica).
+    (void)MoveOutOfLine(value, config);
+  }
   ApplyPins(value, config);
   if (value->allocations_.empty()) return;
   size_t wanted = std::max<uint32_t>(1, config.replicas);
@@ -228,12 +268,16 @@ void Store::CompleteReplicas(PreparedValue* value, const ReplicateConfig& config
 }
 
 Status Store::CommitObject(std::string_view key, PreparedValue* value, const PutOptions& options) {
-  return table_->Commit(key, value, options);
+  for (int attempt = 0;; ++attempt) {
+    Status s = table_->Commit(key, value, options);
+    if (s.code() != StatusCode::kOutOfMemory || !MakeRoomForNodes(attempt)) return s;
+  }
 }
 
 StatusOr<PreparedValue> Store::Prepare(std::string_view bytes, const ReplicateConfig& config) {
   auto value = Reserve(bytes.size(), config);
   if (!value.ok()) return value;
+  if (value->is_inline_) std::memcpy(value->data(), bytes.data(), bytes.size());
   for (const auto& a : value->allocations_) {
     std::memcpy(ValueBytes(a.segment, a.offset, bytes.size()), bytes.data(), bytes.size());
   }
@@ -248,8 +292,11 @@ Status Store::Update(std::string_view key,
     Segment* segment = order.empty() ? nullptr : order.front().get();
     Status s = table_->Update(key, decide, segment);
     if (s.code() != StatusCode::kOutOfMemory || segment == nullptr) return s;
-    // No room for the new value: free some (no shard lock is held here) and retry.
-    if (table_->Evict(kMinEvictBytes << attempt, segment, params) == 0) return s;
+    // No room for the new value (or its inline node, in the home segment): free some
+    // (no shard lock is held here) and retry.
+    size_t freed = table_->Evict(kMinEvictBytes << attempt, segment, params);
+    if (segment != home_.get()) freed += table_->Evict(kMinEvictBytes << attempt, home_.get(), params);
+    if (freed == 0) return s;
   }
   return Status(StatusCode::kOutOfMemory);
 }
@@ -261,7 +308,7 @@ Status Store::PutObject(std::string_view key, std::string_view value, const PutO
   for (int attempt = 0; attempt < 3; ++attempt) {
     auto prepared = Prepare(value, options.config);
     if (!prepared.ok()) return prepared.status();
-    status = table_->Commit(key, &prepared.value(), options);
+    status = CommitObject(key, &prepared.value(), options);
     if (status.code() != StatusCode::kNoSegment) return status;
   }
   return status;
@@ -269,7 +316,8 @@ Status Store::PutObject(std::string_view key, std::string_view value, const PutO
 
 StatusOr<PutHandle> Store::PutStart(std::string_view key, size_t size, const PutOptions& options) {
   // Room first (no lock held), then the pending put is registered under the shard lock.
-  auto reserved = Reserve(size, options.config);
+  // Never inline: the writer fills the buffers after PutStart, where no node can move.
+  auto reserved = Reserve(size, options.config, false);
   if (!reserved.ok()) return reserved.status();
   auto value = std::make_shared<PreparedValue>(std::move(reserved).value());
   PutHandle handle;
@@ -291,12 +339,21 @@ size_t Store::ReclaimStalePuts() { return table_->ReclaimStalePuts(); }
 
 StatusOr<bool> Store::MultiSet(std::span<const std::string_view> keys,
                                std::span<PreparedValue> values, bool only_if_none_exist) {
-  return table_->MultiSet(keys, values, only_if_none_exist);
+  for (int attempt = 0;; ++attempt) {
+    auto applied = table_->MultiSet(keys, values, only_if_none_exist);
+    if (applied.ok() || applied.status().code() != StatusCode::kOutOfMemory ||
+        !MakeRoomForNodes(attempt)) {
+      return applied;
+    }
+  }
 }
 
 Store::RenameResult Store::Rename(std::string_view src, std::string_view dst,
                                   bool only_if_absent) {
-  return table_->Rename(src, dst, only_if_absent);
+  for (int attempt = 0;; ++attempt) {
+    RenameResult r = table_->Rename(src, dst, only_if_absent);
+    if (r != RenameResult::kOutOfMemory || !MakeRoomForNodes(attempt)) return r;
+  }
 }
 
 bool Store::Remove(std::string_view key) { return table_->Remove(key); }
@@ -331,6 +388,10 @@ Status Store::MountSegment(std::string name, size_t capacity) {
 }
 
 StatusOr<size_t> Store::UnmountSegment(std::string_view name) {
+  if (name == home_->name()) {
+    return Status(StatusCode::kInvalidArgument,
+                  "segment '" + std::string(name) + "' is this node's own and holds its small objects; it cannot be unmounted");
+  }
   std::shared_ptr<Segment> segment = segments_->Detach(name);
   if (segment == nullptr) {
     return Status(StatusCode::kSegmentNotFound, "no segment named '" + std::string(name) + "'");

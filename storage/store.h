@@ -98,10 +98,13 @@ class PreparedValue {
   PreparedValue& operator=(PreparedValue&& other) noexcept;
   ~PreparedValue();
   size_t size() const { return size_; }
-  size_t replicas() const { return allocations_.size(); }
+  size_t replicas() const { return is_inline_ ? 1 : allocations_.size(); }
   // Where the value's bytes go (its first replica), for writers that fill it in place;
   // CompleteReplicas copies them to the others.
   char* data() const;
+  // A small single-replica value: its bytes wait here until the commit places them in
+  // one allocation with the object's node and key (in the home segment).
+  bool is_inline() const { return is_inline_; }
 
  private:
   friend class ObjectTable;
@@ -113,6 +116,8 @@ class PreparedValue {
   void Release();
   std::vector<Allocation> allocations_;
   std::vector<std::shared_ptr<Segment>> keep_;  // segments stay alive until commit
+  mutable std::string inline_bytes_;            // is_inline_: the value
+  bool is_inline_ = false;
   uint32_t size_ = 0;
   bool hard_pin_ = false;
   int64_t soft_pin_until_ms_ = 0;
@@ -266,8 +271,11 @@ class Store {
   Status Update(std::string_view key, FunctionRef<UpdateDecision(const CurrentValue&)> decide);
 
   // Room for `size` bytes in the replicas `config` asks for, not yet filled (evicting
-  // to make room). Fill data(), then CompleteReplicas, then commit.
-  StatusOr<PreparedValue> Reserve(size_t size, const ReplicateConfig& config);
+  // to make room). Fill data(), then CompleteReplicas, then commit. A small value with
+  // one replica is held inline (see PreparedValue::is_inline) unless `allow_inline` is
+  // false (a put whose buffers a writer fills after PutStart).
+  StatusOr<PreparedValue> Reserve(size_t size, const ReplicateConfig& config,
+                                  bool allow_inline = true);
   // For a value reserved before its config was known (received straight from a
   // socket): applies the config's pins and copies the filled first replica to as many
   // more as it asks for.
@@ -289,7 +297,7 @@ class Store {
   StatusOr<bool> MultiSet(std::span<const std::string_view> keys,
                           std::span<PreparedValue> values, bool only_if_none_exist);
 
-  enum class RenameResult { kRenamed, kNoSuchKey, kTargetExists };
+  enum class RenameResult { kRenamed, kNoSuchKey, kTargetExists, kOutOfMemory };
   RenameResult Rename(std::string_view src, std::string_view dst, bool only_if_absent);
 
   // DEL: removes whatever leases or pins the key has.
@@ -332,6 +340,14 @@ class Store {
   Store(const StoreOptions& options, const Clock* clock);
   // Allocates `bytes` for a replica in `segment`, evicting to make room.
   std::optional<uint64_t> AllocateIn(Segment& segment, size_t bytes);
+  // After a table operation found no room for an inline node under its lock: frees some
+  // in the home segment (no lock held). False when nothing could be evicted.
+  bool MakeRoomForNodes(int attempt);
+  // Whether a value of `size` bytes placed by `config` is held inline.
+  bool InlineEligible(size_t size, const ReplicateConfig& config) const;
+  // Gives an inline value real allocations (when its config turns out to need more than
+  // one replica or another segment).
+  Status MoveOutOfLine(PreparedValue* value, const ReplicateConfig& config);
   void EvictorLoop();
 
   void ApplyPins(PreparedValue* value, const ReplicateConfig& config);
@@ -340,6 +356,7 @@ class Store {
   StoreOptions options_;
   const Clock* clock_;
   std::unique_ptr<SegmentRegistry> segments_;
+  std::shared_ptr<Segment> home_;  // the first segment: holds inline nodes, never unmounted
   std::unique_ptr<DiskTier> disk_;  // outlives table_, which writes through to it
   std::unique_ptr<ObjectTable> table_;
   uint64_t disk_loaded_objects_ = 0;

@@ -23,6 +23,7 @@ std::shared_ptr<const void> ValueView::Pin() const {
 
 PreparedValue::PreparedValue(PreparedValue&& other) noexcept
     : allocations_(std::move(other.allocations_)), keep_(std::move(other.keep_)),
+      inline_bytes_(std::move(other.inline_bytes_)), is_inline_(other.is_inline_),
       size_(other.size_), hard_pin_(other.hard_pin_),
       soft_pin_until_ms_(other.soft_pin_until_ms_) {
   other.allocations_.clear();
@@ -33,6 +34,8 @@ PreparedValue& PreparedValue::operator=(PreparedValue&& other) noexcept {
     Release();
     allocations_ = std::move(other.allocations_);
     keep_ = std::move(other.keep_);
+    inline_bytes_ = std::move(other.inline_bytes_);
+    is_inline_ = other.is_inline_;
     size_ = other.size_;
     hard_pin_ = other.hard_pin_;
     soft_pin_until_ms_ = other.soft_pin_until_ms_;
@@ -45,6 +48,7 @@ PreparedValue::~PreparedValue() { Release(); }
 
 char* PreparedValue::data() const {
   static char empty = 0;
+  if (is_inline_) return inline_bytes_.data();
   if (allocations_.empty()) return &empty;
   return ValueBytes(allocations_.front().segment, allocations_.front().offset, size_);
 }

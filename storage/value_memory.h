@@ -19,6 +19,11 @@
 namespace crescent::storage {
 
 inline constexpr size_t kLargeValueHeader = 8;
+// Values up to this size with a single replica share one allocation with their node
+// and key (ObjectTable::Node): copying them at commit costs less than a second
+// allocation, and they are far below Store::kPinThreshold, so readers copy them.
+inline constexpr size_t kInlineValueMax = 4096;
+static_assert(kInlineValueMax < Store::kPinThreshold);
 
 inline bool IsLargeValue(size_t size) { return size >= Store::kPinThreshold; }
 

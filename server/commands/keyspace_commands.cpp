@@ -102,12 +102,14 @@ void RandomKey(CommandContext& ctx) {
 void Rename(CommandContext& ctx) {
   auto r = ctx.store.Rename(ctx.args[1], ctx.args[2], false);
   if (r == storage::Store::RenameResult::kNoSuchKey) return ctx.Error(errors::kNoSuchKey);
+  if (r == storage::Store::RenameResult::kOutOfMemory) return ctx.Error(Status(StatusCode::kOutOfMemory));
   ctx.reply.Ok();
 }
 
 void RenameNx(CommandContext& ctx) {
   auto r = ctx.store.Rename(ctx.args[1], ctx.args[2], true);
   if (r == storage::Store::RenameResult::kNoSuchKey) return ctx.Error(errors::kNoSuchKey);
+  if (r == storage::Store::RenameResult::kOutOfMemory) return ctx.Error(Status(StatusCode::kOutOfMemory));
   ctx.reply.Integer(r == storage::Store::RenameResult::kRenamed ? 1 : 0);
 }
 
