@@ -20,6 +20,8 @@ namespace {
 constexpr size_t kMinBuckets = 4;
 // Leases are kept on the 32-bit table clock, compared with wrap-around arithmetic.
 constexpr int64_t kMaxLeaseMs = int64_t{1} << 30;
+constexpr int64_t kLeaseSweepMs = 3'600'000;
+constexpr uint32_t kLfuInitialCounter = 5;  // Redis's LFU_INIT_VAL
 // A std::set node of the expiry index, approximately (for memory accounting).
 constexpr size_t kIndexEntryBytes = 48;
 
@@ -334,29 +336,39 @@ ObjectTable::Node* ObjectTable::LockedAssign(Shard& shard, Node* node, PreparedV
   if (value->hard_pin_) node->flags |= kHardPin;
   LockedSetSoftPin(shard, node, value->soft_pin_until_ms_);
   node->version = version != 0 ? version : NextVersion();
-  node->access = AccessClock(clock_->NowMs());
+  node->access = NewAccess(clock_->NowMs());
   if (node->replica_count > 0) shard.value_bytes += node->size;
   ++shard.visible;
   return node;
 }
 
+uint32_t ObjectTable::NewAccess(int64_t now) const {
+  if (policy_.load(std::memory_order_relaxed) == EvictionParams::Policy::kLfu) {
+    return (LfuMinutes(now) << 8) | kLfuInitialCounter;
+  }
+  return TableClock(now);
+}
+
+uint32_t ObjectTable::LfuCounter(uint32_t access, int64_t now) const {
+  uint32_t counter = access & 0xFF;
+  uint32_t idle = (LfuMinutes(now) - (access >> 8)) & 0xFFFFFF;
+  return idle >= counter ? 0 : counter - idle;
+}
+
 void ObjectTable::LockedTouch(Shard& shard, Node* node, int64_t now, int64_t lease_ms) {
   if (policy_.load(std::memory_order_relaxed) == EvictionParams::Policy::kLfu) {
-    // Redis's LFU: a logarithmic 8-bit counter that halves every minute of idleness,
-    // with the minute of the last decay in the upper bits.
-    uint32_t minutes = static_cast<uint32_t>((now - start_ms_) / 60000) & 0xFFFFFF;
-    uint32_t counter = node->access & 0xFF;
-    uint32_t last = node->access >> 8;
-    uint32_t idle = (minutes - last) & 0xFFFFFF;
-    counter = idle >= 8 ? 0 : counter >> idle;
+    // Redis's LFU: a logarithmic 8-bit counter (log factor 10) that loses one per idle
+    // minute, with the minute of the last access in the upper bits.
+    uint32_t counter = LfuCounter(node->access, now);
     thread_local std::minstd_rand rng{std::random_device{}()};
     if (counter < 255) {
-      double p = 1.0 / (static_cast<double>(counter) * 10.0 + 1.0);
+      double base = counter > kLfuInitialCounter ? counter - kLfuInitialCounter : 0;
+      double p = 1.0 / (base * 10.0 + 1.0);
       if (std::uniform_real_distribution<double>(0, 1)(rng) < p) ++counter;
     }
-    node->access = (minutes << 8) | counter;
+    node->access = (LfuMinutes(now) << 8) | counter;
   } else {
-    node->access = AccessClock(now);
+    node->access = TableClock(now);
   }
   if (lease_ms > 0) {
     uint32_t until = TableClock(now + std::min<int64_t>(lease_ms, kMaxLeaseMs));
@@ -815,6 +827,7 @@ size_t ObjectTable::ExpireCycle(size_t budget) {
     Shard& shard = shards_[(start + i) % kShards];
     std::lock_guard lock(shard.mu);
     int64_t now = clock_->NowMs();
+    if (now - shard.leases_swept_ms >= kLeaseSweepMs) LockedSweepLeases(shard, now);
     while (removed < budget && !shard.expiries.empty() &&
            shard.expiries.begin()->first <= now) {
       Node* node = shard.expiries.begin()->second;
@@ -824,6 +837,15 @@ size_t ObjectTable::ExpireCycle(size_t budget) {
     }
   }
   return removed;
+}
+
+void ObjectTable::LockedSweepLeases(Shard& shard, int64_t now) {
+  shard.leases_swept_ms = now;
+  for (Node* head : shard.buckets) {
+    for (Node* n = head; n != nullptr; n = n->next) {
+      if (n->lease_until != 0 && !Leased(n, now)) n->lease_until = 0;
+    }
+  }
 }
 
 void ObjectTable::ResetStats() {

@@ -153,10 +153,11 @@ class ObjectTable {
   // value's replicas are in the ext.
   //
   // Times are 32-bit, on the table clock (ms since start, modulo 2^32): `access` as in
-  // Redis's LRU clock, `lease_until` compared with wrap-around arithmetic, so a lease
-  // longer than 2^31 ms is clamped and a node untouched for 49 days may look leased
-  // again for at most one lease-ttl. Versions are 32-bit too: they tell one write of a
-  // key from the next, never compared across more than 2^32 writes.
+  // Redis's LRU clock; `lease_until` compared with wrap-around arithmetic, which is
+  // exact while a lease is less than 2^31 ms (24 days) away: leases are clamped to 2^30
+  // ms and ExpireCycle clears ended ones every hour, long before they could look
+  // current again. Versions are 32-bit too: they tell one write of a key from the next,
+  // never compared across more than 2^32 writes.
   struct Node {
     static constexpr uint16_t kLongKey = 0xFFFF;
     Node* next;
@@ -211,6 +212,7 @@ class ObjectTable {
     std::set<std::pair<int64_t, Node*>> pending;  // by put deadline
     std::deque<NodeExt> exts;                     // stable addresses; reused via free_exts
     std::vector<uint32_t> free_exts;
+    int64_t leases_swept_ms = 0;
     size_t value_bytes = 0;
     size_t node_bytes = 0;
     uint64_t hits = 0;
@@ -347,7 +349,17 @@ class ObjectTable {
   static bool KeepMountedReplicas(PreparedValue* value);
   ValueView MakeView(Shard& shard, Node* node);
   std::vector<std::unique_lock<std::mutex>> LockShardsOf(std::span<const uint64_t> hashes);
-  uint32_t AccessClock(int64_t now) const { return TableClock(now); }
+  // What a new value's `access` starts at: now for LRU; for LFU, Redis's initial
+  // counter (5) so that a new object is not the first victim.
+  uint32_t NewAccess(int64_t now) const;
+  // LFU: the node's counter after the decay of one per idle minute (Redis's).
+  uint32_t LfuCounter(uint32_t access, int64_t now) const;
+  uint32_t LfuMinutes(int64_t now) const {
+    return static_cast<uint32_t>((now - start_ms_) / 60000) & 0xFFFFFF;
+  }
+  // Clears ended leases, so that the 32-bit comparison never sees one older than
+  // 2^31 ms (run by ExpireCycle, at most every kLeaseSweepMs per shard).
+  void LockedSweepLeases(Shard& shard, int64_t now);
   // Eviction helpers (object_table_evict.cpp).
   struct Candidate {
     uint64_t score;  // larger: evict first

@@ -136,7 +136,7 @@ void ObjectTable::LoadFromDisk(std::string_view key, const DiskRecordMeta& meta,
   node->flags = kHasValue | kOnDisk | (meta.hard_pin ? kHardPin : 0);
   LockedSetSoftPin(shard, node, meta.soft_pin ? now + soft_pin_ms : 0);
   node->version = static_cast<uint32_t>(meta.version);
-  node->access = AccessClock(now);
+  node->access = NewAccess(now);
   ++shard.visible;
   LockedSetExpiry(shard, node, meta.expire_at_ms);
   uint64_t next = next_version_.load(std::memory_order_relaxed);

@@ -1,7 +1,7 @@
 // ObjectTable: eviction.
 //
 // Candidates are found by sampling, as Redis does for its maxmemory policies: a few
-// random buckets in each of several shards (taken round-robin), then the best quarter
+// random buckets in each of several shards (taken round-robin), then the best eighth
 // of the sample by the policy's score is evicted, each re-checked under its shard lock.
 // Sampling needs no per-object list pointers (memory per key matters here) and holds
 // one shard lock at a time.
@@ -23,19 +23,15 @@ namespace crescent::storage {
 namespace {
 constexpr int kSampleTries = 8;        // random buckets looked at per shard
 constexpr int kSamplesPerShard = 4;    // candidates taken per shard
-constexpr size_t kShardsPerRound = 8;  // shards sampled before choosing
-constexpr size_t kKeepOneIn = 4;       // evict the best quarter of a round's sample
+constexpr size_t kShardsPerRound = 8;  // shards sampled before choosing, at least
+constexpr size_t kMinCandidates = 16;  // more shards while the sample is smaller
+constexpr size_t kKeepOneIn = 8;       // evict the best eighth of a round's sample
 }  // namespace
 
 uint64_t ObjectTable::VictimScore(Shard& shard, Node* node, int64_t now) const {
   switch (policy_.load(std::memory_order_relaxed)) {
-    case EvictionParams::Policy::kLfu: {
-      uint32_t minutes = static_cast<uint32_t>((now - start_ms_) / 60000) & 0xFFFFFF;
-      uint32_t counter = node->access & 0xFF;
-      uint32_t idle = (minutes - (node->access >> 8)) & 0xFFFFFF;
-      counter = idle >= 8 ? 0 : counter >> idle;
-      return 255 - counter;
-    }
+    case EvictionParams::Policy::kLfu:
+      return 255 - LfuCounter(node->access, now);
     case EvictionParams::Policy::kTtl:
       if (int64_t expire_at = ExpireOf(shard, node); expire_at != kNoExpiry) {
         // Nearest expiry first, and any object with a TTL before any without.
@@ -46,7 +42,7 @@ uint64_t ObjectTable::VictimScore(Shard& shard, Node* node, int64_t now) const {
     case EvictionParams::Policy::kLru:
       break;
   }
-  return static_cast<uint32_t>(AccessClock(now) - node->access);  // idle ms, modulo 2^32
+  return static_cast<uint32_t>(TableClock(now) - node->access);  // idle ms, modulo 2^32
 }
 
 bool ObjectTable::Evictable(Shard& shard, Node* n, Segment* segment, int tier, int64_t now) {
@@ -90,10 +86,11 @@ size_t ObjectTable::Evict(size_t bytes, Segment* segment, const EvictionParams& 
     // A tier is exhausted after sampling every shard without finding a candidate.
     size_t empty_shards = 0;
     while (freed < bytes && empty_shards < kShards) {
-      // Sample several shards, so that the choice is among enough candidates even when
-      // each shard holds few objects; then evict the best few of the sample.
+      // Sample several shards, and more while the sample is small (a sparse table), so
+      // that the choice is among enough candidates; then evict the best few of it.
       candidates.clear();
-      for (size_t i = 0; i < kShardsPerRound; ++i) {
+      for (size_t i = 0;
+           i < kShards && (i < kShardsPerRound || candidates.size() < kMinCandidates); ++i) {
         size_t index = evict_cursor_.fetch_add(1, std::memory_order_relaxed) % kShards;
         Shard& shard = shards_[index];
         std::lock_guard lock(shard.mu);

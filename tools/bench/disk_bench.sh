@@ -17,7 +17,9 @@
 #
 # Environment: QUICK=1, VALUE_SIZE (bytes, default 65536), MEMORY_MB (maxmemory for the
 # GET-from-disk part; default 256, QUICK 128), THREADS (client threads = db_bench
-# --threads, default 2), KEEP=1 (keep the work folder), OUT=FILE (also write the report).
+# --threads, default 2), KEEP=1 (keep the work folder), OUT=FILE (also write the report),
+# BUILD_DIR (where crescentd and crescent-bench are; default build), PARTS (get,put: the
+# default; "put" runs only the PUT comparison).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -26,8 +28,10 @@ VALUE_SIZE=${VALUE_SIZE:-65536}
 THREADS=${THREADS:-2}
 KEEP=${KEEP:-0}
 OUT=${OUT:-}
-BENCH=build/crescent-bench
-CRESCENTD=build/crescentd
+BUILD_DIR=${BUILD_DIR:-build}
+PARTS=${PARTS:-get,put}
+BENCH=$BUILD_DIR/crescent-bench
+CRESCENTD=$BUILD_DIR/crescentd
 if [ "$QUICK" = 1 ]; then
   MEMORY_MB=${MEMORY_MB:-128} GET_SECS=3 PUT_SECS=2 PUT_MEMORY_MB=768 PUT_KEYS=2048
 else
@@ -58,8 +62,8 @@ fi
 for tool in db_bench redis-cli python3 ss; do command -v "$tool" >/dev/null || die "$tool not found"; done
 if [ ! -x "$BENCH" ] || [ ! -x "$CRESCENTD" ]; then
   log "building crescentd and crescent-bench"
-  { [ -f build/build.ninja ] || cmake -S . -B build -G Ninja; } >/dev/null
-  ninja -C build crescentd crescent-bench >/dev/null || die "build failed"
+  { [ -f "$BUILD_DIR/build.ninja" ] || cmake -S . -B "$BUILD_DIR" -G Ninja; } >/dev/null
+  ninja -C "$BUILD_DIR" crescentd crescent-bench >/dev/null || die "build failed"
 fi
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/crescent-disk-bench.XXXXXX")
@@ -136,6 +140,9 @@ wait_drained() {  # name max_seconds
 }
 
 # ---------------------------------------------------------------- 1. GET from disk
+declare -A D  # deltas over the GET run
+R_READ_OPS="" C_GET_OPS=""
+if [[ ",$PARTS," == *,get,* ]]; then
 # Load NKEYS distinct keys ("key:<12 digits>", crescent-bench's names) of VALUE_SIZE
 # bytes. The async queue holds 64 MiB; a write that finds it full stays in memory only
 # and is lost when evicted. So the loader writes in batches of 16 MiB and waits for the
@@ -200,7 +207,6 @@ GET_OUT=$("$BENCH" --port "$PORT" --server-pid "$CRESCENT_PID" --workload get --
   --pipeline 1 --duration "$GET_SECS" --json 2>"$WORK/get.err") ||
   problem "crescent-bench get: $(jget "$GET_OUT" errors) error replies, $(jget "$GET_OUT" connection_failures) connection failures; first: $(jget "$GET_OUT" first_error) $(tail -2 "$WORK/get.err" | tr '\n' ' ')"
 check_alive get || true
-declare -A D  # deltas over the GET run
 if [ -n "$CRESCENT_PID" ]; then
   for k in "${!B[@]}"; do D[$k]=$(( $(info "$k") - ${B[$k]:-0} )); done
 fi
@@ -232,12 +238,15 @@ R_READ_OPS=$(dbb readrandom ops)
 R_READ_FOUND=$(grep -o 'readrandom.*(\([0-9]* of [0-9]* found\))' "$WORK/db_bench.log" | grep -o '[0-9]* of [0-9]* found' || true)
 log "db_bench: fillseq $(fmt "$R_FILL_OPS") ops/s, readrandom $(fmt "$R_READ_OPS") ops/s ($R_READ_FOUND)"
 rm -rf "$WORK/db_bench"
+fi  # get
 
 # ---------------------------------------------------------------- 2. PUT async vs off
 # Same key set (random among PUT_KEYS keys, overwrites), same clients; maxmemory large
 # enough that nothing is evicted.
 declare -A P
-for mode in async off; do
+PUT_MODES=""
+[[ ",$PARTS," == *,put,* ]] && PUT_MODES="async off"
+for mode in $PUT_MODES; do
   start_crescent "put-$mode" "$mode" "$PUT_MEMORY_MB"
   out=$("$BENCH" --port "$PORT" --server-pid "$CRESCENT_PID" --workload set --keyspace "$PUT_KEYS" \
     --value-size "$VALUE_SIZE" --threads "$THREADS" --connections $((2 * THREADS)) --pipeline 1 \
@@ -275,15 +284,15 @@ report() {
   echo
   echo "| workload | peer | Crescent | ratio | goal |"
   echo "|---|---:|---:|---:|---|"
-  echo "| GET from disk, $((VALUE_SIZE / 1024)) KiB, $NKEYS keys (3x maxmemory ${MEMORY_MB} MB), uniform random, $THREADS threads | db_bench readrandom: $(fmt "$R_READ_OPS") ops/s, $(mibs "$R_READ_OPS") MiB/s | $(fmt "$C_GET_OPS") ops/s, $(mibs "$C_GET_OPS") MiB/s | $gr | $(goal "$gr" 0.5) |"
-  echo "| PUT $((VALUE_SIZE / 1024)) KiB, $PUT_KEYS keys, $((2 * THREADS)) conns, ${PUT_SECS} s | persistence off: $(fmt "${P[off|ops]:-}") ops/s, $(mibs "${P[off|ops]:-}") MiB/s | persistence async: $(fmt "${P[async|ops]:-}") ops/s, $(mibs "${P[async|ops]:-}") MiB/s | $pr | $(goal "$pr" 0.9) |"
+  [[ ",$PARTS," == *,get,* ]] && echo "| GET from disk, $((VALUE_SIZE / 1024)) KiB, $NKEYS keys (3x maxmemory ${MEMORY_MB} MB), uniform random, $THREADS threads | db_bench readrandom: $(fmt "$R_READ_OPS") ops/s, $(mibs "$R_READ_OPS") MiB/s | $(fmt "$C_GET_OPS") ops/s, $(mibs "$C_GET_OPS") MiB/s | $gr | $(goal "$gr" 0.5) |"
+  [[ ",$PARTS," == *,put,* ]] && echo "| PUT $((VALUE_SIZE / 1024)) KiB, $PUT_KEYS keys, $((2 * THREADS)) conns, ${PUT_SECS} s | persistence off: $(fmt "${P[off|ops]:-}") ops/s, $(mibs "${P[off|ops]:-}") MiB/s | persistence async: $(fmt "${P[async|ops]:-}") ops/s, $(mibs "${P[async|ops]:-}") MiB/s | $pr | $(goal "$pr" 0.9) |"
   echo
   echo "Notes:"
   echo "- Machine load average (1/5/15 min): $LOAD_BEFORE before, $LOAD_AFTER after; clients, server and db_bench share the same $(nproc) cores."
   echo "- Value size $VALUE_SIZE B, 16-byte keys; RocksDB BlobDB (min_blob_size 65536), no compression, on $(df -P "$WORK" | awk 'NR==2 {print $1}'); everything fits the OS page cache ($(awk '/MemTotal/ {printf "%.0f", $2/1048576}' /proc/meminfo) GiB RAM), so \"disk\" reads are mostly page-cache reads for both."
-  echo "- GET from disk: load of $NKEYS keys in $LOAD_S s (16 MiB batches, each waiting for disk_queue_depth:0; $(mibs "$(awk -v n="$NKEYS" -v t="$LOAD_S" 'BEGIN { print n / t }')") MiB/s); dbsize $DBSIZE, disk_only_objects $DISK_ONLY, disk_async_dropped $DROPPED. GET run ${GET_SECS} s, crescent-bench $THREADS threads x 1 connection, pipeline 1: $(fmt "$C_GET_GETS") GETs, $(fmt "$C_GET_HITS") hits, $(fmt "$C_GET_MISSES") nil; p99 $C_GET_P99 ms; server CPU $(fmt "$C_GET_SCPU" 1) µs/req. INFO persistence during the run: disk_reads +${D[disk_reads]:-?}, disk_read_hits +${D[disk_read_hits]:-?}, promoted_objects +${D[promoted_objects]:-?}, demoted_objects +${D[demoted_objects]:-?}, disk_bytes_read +$(mibs "$(awk -v b="${D[disk_bytes_read]:-0}" -v s="$VALUE_SIZE" 'BEGIN { print b / s }')") MiB. Reads promote values back to memory, so a share of GETs (about maxmemory / working set) hit memory."
-  echo "- db_bench $(db_bench --version 2>/dev/null | head -1 | awk '{print $NF}'): --benchmarks=fillseq,readrandom --num=$NKEYS --value_size=$VALUE_SIZE --threads=$THREADS --duration=$GET_SECS (readrandom only) --compression_type=none --enable_blob_files=true --min_blob_size=65536; fillseq $(fmt "$R_FILL_OPS") ops/s ($(mibs "$R_FILL_OPS") MiB/s); readrandom ${R_READ_FOUND:-?}."
-  echo "- PUT: crescentd --maxmemory ${PUT_MEMORY_MB}MB --io-threads $THREADS, random overwrites of $PUT_KEYS keys, 0.5 s warm-up; p99 off ${P[off|p99]:-?} ms / async ${P[async|p99]:-?} ms; server CPU µs/req off $(fmt "${P[off|scpu]:-}" 1) / async $(fmt "${P[async|scpu]:-}" 1); async: disk_writes ${P[async|writes]:-?}, disk_async_dropped ${P[async|dropped]:-?}, queue depth at the end ${P[async|depth]:-?}. A dropped write skips RocksDB (though crescentd still copies and checksums the value before it finds the queue full, and queues a delete instead), so drops flatter the async figure."
+  [[ ",$PARTS," == *,get,* ]] && echo "- GET from disk: load of $NKEYS keys in $LOAD_S s (16 MiB batches, each waiting for disk_queue_depth:0; $(mibs "$(awk -v n="$NKEYS" -v t="$LOAD_S" 'BEGIN { print n / t }')") MiB/s); dbsize $DBSIZE, disk_only_objects $DISK_ONLY, disk_async_dropped $DROPPED. GET run ${GET_SECS} s, crescent-bench $THREADS threads x 1 connection, pipeline 1: $(fmt "$C_GET_GETS") GETs, $(fmt "$C_GET_HITS") hits, $(fmt "$C_GET_MISSES") nil; p99 $C_GET_P99 ms; server CPU $(fmt "$C_GET_SCPU" 1) µs/req. INFO persistence during the run: disk_reads +${D[disk_reads]:-?}, disk_read_hits +${D[disk_read_hits]:-?}, promoted_objects +${D[promoted_objects]:-?}, demoted_objects +${D[demoted_objects]:-?}, disk_bytes_read +$(mibs "$(awk -v b="${D[disk_bytes_read]:-0}" -v s="$VALUE_SIZE" 'BEGIN { print b / s }')") MiB. Reads promote values back to memory, so a share of GETs (about maxmemory / working set) hit memory."
+  [[ ",$PARTS," == *,get,* ]] && echo "- db_bench $(db_bench --version 2>/dev/null | head -1 | awk '{print $NF}'): --benchmarks=fillseq,readrandom --num=$NKEYS --value_size=$VALUE_SIZE --threads=$THREADS --duration=$GET_SECS (readrandom only) --compression_type=none --enable_blob_files=true --min_blob_size=65536; fillseq $(fmt "$R_FILL_OPS") ops/s ($(mibs "$R_FILL_OPS") MiB/s); readrandom ${R_READ_FOUND:-?}."
+  [[ ",$PARTS," == *,put,* ]] && echo "- PUT: crescentd --maxmemory ${PUT_MEMORY_MB}MB --io-threads $THREADS, random overwrites of $PUT_KEYS keys, 0.5 s warm-up; p99 off ${P[off|p99]:-?} ms / async ${P[async|p99]:-?} ms; server CPU µs/req off $(fmt "${P[off|scpu]:-}" 1) / async $(fmt "${P[async|scpu]:-}" 1); async: disk_writes ${P[async|writes]:-?}, disk_async_dropped ${P[async|dropped]:-?}, queue depth at the end ${P[async|depth]:-?}. A dropped write skips RocksDB (though crescentd still copies and checksums the value before it finds the queue full, and queues a delete instead), so drops flatter the async figure."
   if [ ${#PROBLEMS[@]} -gt 0 ]; then
     echo
     echo "Problems:"
