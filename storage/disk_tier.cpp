@@ -12,6 +12,8 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <vector>
 
 #include "storage/disk_tier_impl.h"
@@ -95,6 +97,11 @@ Status DiskTier::Impl::Open() {
   }
   db_.reset(raw);
   write_options_.sync = o_.mode == DiskTier::Mode::kSync;
+  if (async() && getenv("H4_NOWAL")) write_options_.disableWAL = true;
+  if (async() && getenv("H4_NICE")) {
+    opts.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::HIGH, rocksdb::CpuPriority::kLow);
+    opts.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow);
+  }
   if (async()) {
     try {
       writer_ = std::thread([this] { WriterLoop(); });

@@ -8,6 +8,9 @@
 // See disk_tier_impl.h for how this interacts with DeleteAll (the gate) and with reads
 // (latest_).
 #include <algorithm>
+#include <sys/resource.h>
+#include <unistd.h>
+#include <cstdlib>
 #include <vector>
 
 #include "storage/disk_tier_impl.h"
@@ -108,6 +111,7 @@ PendingPtr DiskTier::Impl::FindQueued(std::string_view key) const {
 }
 
 void DiskTier::Impl::WriterLoop() {
+  if (getenv("H4_NICE")) setpriority(PRIO_PROCESS, gettid(), 19);
   for (;;) {
     {
       std::unique_lock l(queue_mu_);

@@ -90,6 +90,11 @@ def test_replicas_on_distinct_segments_and_unmount(fresh_server):
         assert c.cmd("GET", "three") == b"x" * 1000
         assert c.cmd("SEGMENT", "UNMOUNT", "s3") == Error("SEGMENT_NOT_FOUND no segment named 's3'")
         assert "segment_count:2" in c.cmd("INFO", "segments").decode()
+        # The node's own segment holds the small objects (node, key and value together).
+        err = c.cmd("SEGMENT", "UNMOUNT", "local")
+        assert isinstance(err, Error) and err.code == "INVALID_PARAMS" and "cannot be unmounted" in err.message
+        assert c.cmd("GET", "three") == b"x" * 1000
+        assert "segment_count:2" in c.cmd("INFO", "segments").decode()
 
 
 def _error(r, *args):
