@@ -12,8 +12,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <sys/resource.h>
-#include <unistd.h>
 #include <vector>
 
 #include "storage/disk_tier_impl.h"
@@ -97,12 +95,14 @@ Status DiskTier::Impl::Open() {
   }
   db_.reset(raw);
   write_options_.sync = o_.mode == DiskTier::Mode::kSync;
-  if (async() && getenv("H4_NOWAL")) write_options_.disableWAL = true;
-  if (async() && getenv("H4_NICE")) {
-    opts.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::HIGH, rocksdb::CpuPriority::kLow);
-    opts.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW, rocksdb::CpuPriority::kLow);
-  }
   if (async()) {
+    // The disk tier takes the CPU the request path leaves (see disk_tier.h): RocksDB's
+    // flush (HIGH) and compaction (LOW) threads run at nice 19, like the writer thread.
+    // Best effort: an Env that cannot (a test's) keeps normal priority.
+    (void)opts.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::HIGH,
+                                               rocksdb::CpuPriority::kLow);
+    (void)opts.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW,
+                                               rocksdb::CpuPriority::kLow);
     try {
       writer_ = std::thread([this] { WriterLoop(); });
     } catch (const std::system_error&) {
@@ -119,6 +119,7 @@ DiskTier::Impl::~Impl() {
       stopping_ = true;
     }
     work_cv_.notify_all();
+    drained_cv_.notify_all();  // Puts waiting for room give up
     writer_.join();  // the writer drains the queue before it returns
   }
   if (db_) {
@@ -130,8 +131,8 @@ DiskTier::Impl::~Impl() {
 // ---------------------------------------------------------------- writes
 
 Status DiskTier::Impl::Put(std::string_view key, std::string_view value,
-                           const DiskRecordMeta& meta) {
-  if (async()) return PutAsync(key, value, meta);
+                           const DiskRecordMeta& meta, const DiskTier::PutOptions& options) {
+  if (async()) return PutAsync(key, value, meta, options);
   // Header and value go to RocksDB as two slices: the WriteBatch's copy is the only one.
   char header[kDiskRecordHeaderSize];
   EncodeDiskRecordHeader(meta, value, header);
@@ -206,12 +207,12 @@ StatusOr<bool> DiskTier::Impl::Read(std::string_view key,
   const int64_t now = o_.clock->NowMs();
   if (async()) {
     if (PendingPtr op = FindQueued(key)) {
-      if (op->is_delete) return false;
-      auto d = DecodeDiskRecord(op->encoded, /*verify_checksum=*/false);  // encoded here
-      if (!d.ok() || DiskRecordExpired(d->meta.expire_at_ms, now)) return false;
-      visit(*d);
+      if (op->is_delete || DiskRecordExpired(op->meta.expire_at_ms, now)) return false;
+      // The op (and its pin) stays alive while `op` is held; its bytes never change.
+      DecodedDiskRecord d{op->meta, op->value(), DiskRecordChecksum(op->value())};
+      visit(d);
       read_hits_.fetch_add(1, std::memory_order_relaxed);
-      bytes_read_.fetch_add(d->value.size(), std::memory_order_relaxed);
+      bytes_read_.fetch_add(d.value.size(), std::memory_order_relaxed);
       return true;
     }
   }
@@ -253,10 +254,7 @@ void DiskTier::Impl::DropCorrupt(std::string_view key, std::string_view why) {
     {
       std::lock_guard l(queue_mu_);
       if (stopping_ || latest_.find(key) != latest_.end()) return;
-      auto op = std::make_shared<PendingOp>();
-      op->is_delete = true;
-      op->key = std::string(key);
-      EnqueueLocked(std::move(op));
+      EnqueueDeleteLocked(key);
     }
     work_cv_.notify_one();
   }
@@ -389,8 +387,15 @@ DiskTier::DiskTier(const Options& options)
 DiskTier::~DiskTier() = default;
 
 Status DiskTier::Put(std::string_view key, std::string_view value, const DiskRecordMeta& meta) {
-  return impl_->Put(key, value, meta);
+  return impl_->Put(key, value, meta, PutOptions{});
 }
+
+Status DiskTier::Put(std::string_view key, std::string_view value, const DiskRecordMeta& meta,
+                     const PutOptions& options) {
+  return impl_->Put(key, value, meta, options);
+}
+
+bool DiskTier::WaitForRoom(size_t bytes, int64_t wait_ms) { return impl_->WaitForRoom(bytes, wait_ms); }
 
 StatusOr<std::optional<DiskRecord>> DiskTier::Get(std::string_view key) {
   std::optional<DiskRecord> out;

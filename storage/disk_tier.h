@@ -13,16 +13,27 @@
 //    waiting writer the leader of a group, which appends every member's batch to the WAL,
 //    fsyncs once and wakes the others (group commit; stats().wal_syncs counts the
 //    fsyncs).
-//  - kAsync: Put copies key and value into a bounded queue (async_queue_bytes) and
+//  - kAsync: Put queues key and value in a bounded queue (async_queue_bytes) and
 //    returns; one background thread writes the queue in batches (WAL written, not
-//    fsynced: a machine crash may lose the last writes, a process crash does not). When
-//    the queue is full, Put returns kBusy at once and counts stats().async_dropped: the
+//    fsynced: a machine crash may lose the last writes, a process crash does not). Put
+//    copies the value, unless the caller passes a pin (PutOptions::pin) that keeps its
+//    bytes alive: then the value is queued by reference and nothing is copied or
+//    checksummed on the caller's thread (the writer thread computes the record's
+//    checksum and RocksDB's write batch makes the only copy). When the queue is full,
+//    Put returns kBusy at once (or after waiting up to PutOptions::wait_ms for room, which
+//    waiting Puts get before non-waiting ones) and counts stats().async_dropped: the
 //    object was NOT written and the caller must keep it in memory. A refused Put also
-//    queues a delete of the key (deletes are never refused), so the disk never keeps a
-//    copy older than the one the caller holds. Get/Read see queued writes
-//    (read-your-writes); ForEach and Count see only what has reached RocksDB (Flush
-//    first). Ok from an async Put means "queued", not "on disk": if the later write fails
-//    the object is lost from the tier (counted in async_dropped), which a cache allows.
+//    queues a delete of the key (deletes are never refused; one is enough while it is
+//    the key's newest queued op), so the disk never keeps a copy older than the one the
+//    caller holds. Get/Read see queued writes (read-your-writes); ForEach and Count see
+//    only what has reached RocksDB (Flush first). Ok from an async Put means "queued",
+//    not "on disk": if the later write fails the object is lost from the tier (counted
+//    in async_dropped), which a cache allows.
+//    The writer thread and RocksDB's flush and compaction threads run at a low CPU
+//    priority (nice 19): the disk tier takes the CPU the request path leaves. Under a
+//    load that saturates the CPU, fewer writes reach the disk (more are refused) rather
+//    than every request slowing down; when the load eases, the queue drains at full
+//    speed.
 //
 // Faults. A failed write (disk full, I/O error) sets healthy to false, records
 // last_error and counts write_errors. While unhealthy every write returns kIoError
@@ -83,7 +94,8 @@ class DiskTier {
     // KV-cache tensors do not compress, so both are off by default.
     Compression blob_compression = Compression::kNone;
     Compression sst_compression = Compression::kNone;
-    // kAsync: bytes (keys plus encoded values) queued or being written. > 0.
+    // kAsync: bytes (keys plus records: header and value) queued or being written,
+    // whether copied or pinned. > 0.
     size_t async_queue_bytes = 64ull << 20;
     // RocksDB's memtable size (also how much WAL RocksDB preallocates).
     size_t memtable_bytes = 64ull << 20;
@@ -128,10 +140,29 @@ class DiskTier {
   DiskTier(const DiskTier&) = delete;
   DiskTier& operator=(const DiskTier&) = delete;
 
+  // How Put may take the value (kAsync; kSync writes before it returns and ignores both).
+  struct PutOptions {
+    // Keeps `value`'s bytes alive and unchanged until it is destroyed (for instance
+    // ValueView::Pin()). With it the value is queued by reference, not copied; the tier
+    // drops the pin once the write was attempted (or refused). Null: Put copies.
+    std::shared_ptr<const void> pin;
+    // When the queue is full, wait up to this long for room before refusing with kBusy.
+    // For writes that must not be lost, such as demotions of evicted objects. The caller
+    // may hold its own locks: the writer thread takes none of them. 0: refuse at once.
+    int64_t wait_ms = 0;
+  };
+
   // Stores `value` under `key`, replacing any older record.
   // kSync: Ok once durable. kAsync: Ok once queued; kBusy when the queue is full.
   // Both: kIoError while the tier is unhealthy.
   Status Put(std::string_view key, std::string_view value, const DiskRecordMeta& meta);
+  Status Put(std::string_view key, std::string_view value, const DiskRecordMeta& meta,
+             const PutOptions& options);
+
+  // kAsync: waits up to `wait_ms` until the queue has room for a Put of `bytes` of key
+  // plus value (without reserving it); true when it has. kSync: true at once. For a
+  // caller that wants to wait before taking locks of its own, then Put.
+  bool WaitForRoom(size_t bytes, int64_t wait_ms);
 
   // The live record under `key` (copied), or nullopt when absent, expired, masked or
   // corrupt. An error only when RocksDB cannot be read (kIoError).

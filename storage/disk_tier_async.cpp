@@ -1,16 +1,22 @@
 // DiskTier, kAsync: the bounded queue and the one thread that writes it.
 //
-// Put encodes the record (the copy that lets the caller free its buffer) outside any
-// lock, then appends it under queue_mu_ if its bytes fit in async_queue_bytes. The
-// bound counts every op from enqueue until its batch has been written, so memory held
-// by the tier never exceeds it by more than the (never refused) deletes' keys. The
-// writer takes up to kMaxBatchBytes of ops per WriteBatch (WAL written, not fsynced).
-// See disk_tier_impl.h for how this interacts with DeleteAll (the gate) and with reads
-// (latest_).
-#include <algorithm>
+// Put queues the value by reference when the caller pins it (PutOptions::pin), else it
+// copies it outside any lock of the tier (with its room reserved meanwhile); either way
+// only if key, header and value fit in async_queue_bytes. Nothing else happens on the
+// caller's thread: the writer thread computes each record's header (and the value's
+// checksum, the one pass over the bytes besides RocksDB's copy) and hands header and
+// value to the WriteBatch as two slices. The bound counts every op from enqueue until
+// its batch has been written, so memory held by the tier (copies, or pool memory kept
+// by pins) never exceeds it by more than the (never refused, and coalesced) deletes'
+// keys. The writer takes up to kMaxBatchBytes of ops per WriteBatch (WAL written, not
+// fsynced) and runs at nice 19. See disk_tier_impl.h for how this interacts with
+// DeleteAll (the gate) and with reads (latest_).
+#include <pthread.h>
 #include <sys/resource.h>
 #include <unistd.h>
-#include <cstdlib>
+
+#include <algorithm>
+#include <chrono>
 #include <vector>
 
 #include "storage/disk_tier_impl.h"
@@ -25,12 +31,42 @@ namespace {
 // latest_ and the queue's bytes are released progressively.
 constexpr size_t kMaxBatchBytes = 4u << 20;
 
+// The writer thread's nice value: RocksDB's CpuPriority::kLow, which its flush and
+// compaction threads get (disk_tier.cpp, Open).
+constexpr int kDiskTierNice = 19;
+
 Status Closing() { return Status(StatusCode::kInternal, "disk tier is closing"); }
 
 }  // namespace
 
+void DiskTier::Impl::LowerThisThreadPriority() {
+  // Linux: the nice value is per thread. Raising it needs no privilege; a failure only
+  // leaves the normal priority.
+  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kDiskTierNice);
+}
+
+bool DiskTier::Impl::WaitForRoomLocked(std::unique_lock<std::mutex>& l, size_t need,
+                                       int64_t wait_ms) {
+  if (need > o_.async_queue_bytes) return false;  // would never fit
+  auto fits = [&] { return pending_bytes_ + reserved_bytes_ + need <= o_.async_queue_bytes; };
+  // Waiting Puts (demotions) get the room first.
+  if (wait_ms <= 0) return room_waiters_ == 0 && fits();
+  ++room_waiters_;
+  const bool room = drained_cv_.wait_for(l, std::chrono::milliseconds(wait_ms),
+                                         [&] { return stopping_ || fits(); });
+  --room_waiters_;
+  return room && !stopping_;
+}
+
+bool DiskTier::Impl::WaitForRoom(size_t bytes, int64_t wait_ms) {
+  if (!async()) return true;
+  std::unique_lock l(queue_mu_);
+  if (stopping_) return false;
+  return WaitForRoomLocked(l, bytes + kDiskRecordHeaderSize, wait_ms);
+}
+
 Status DiskTier::Impl::PutAsync(std::string_view key, std::string_view value,
-                                const DiskRecordMeta& meta) {
+                                const DiskRecordMeta& meta, const DiskTier::PutOptions& options) {
   const std::string_view keys[] = {key};
   if (FailFast(keys)) {
     async_dropped_.fetch_add(1, std::memory_order_relaxed);
@@ -38,26 +74,35 @@ Status DiskTier::Impl::PutAsync(std::string_view key, std::string_view value,
   }
   auto op = std::make_shared<PendingOp>();
   op->key = std::string(key);
-  // A full queue refuses the write: find that out before paying for the encoding (a copy
-  // and a checksum of the whole value), which a refused write would throw away.
+  op->meta = meta;
+  const bool by_reference = options.pin != nullptr;
+  if (by_reference) {
+    op->pin = options.pin;
+    op->pinned = value;
+  }
+  const size_t need = key.size() + kDiskRecordHeaderSize + value.size();
   bool refused = false;
   {
-    std::lock_guard l(queue_mu_);
-    refused = pending_bytes_ + key.size() + kDiskRecordHeaderSize + value.size() >
-              o_.async_queue_bytes;
-  }
-  if (!refused) op->encoded = EncodeDiskRecord(meta, value);
-  {
-    std::lock_guard l(queue_mu_);
+    std::unique_lock l(queue_mu_);
     if (stopping_) return Closing();
-    if (refused || pending_bytes_ + op->bytes() > o_.async_queue_bytes) {
+    refused = !WaitForRoomLocked(l, need, options.wait_ms);
+    if (!refused && !by_reference) {
+      // Copy without the lock, the room reserved meanwhile: a full queue was found out
+      // before paying for the copy, which a refused write would throw away.
+      reserved_bytes_ += need;
+      l.unlock();
+      op->copy.assign(value);
+      l.lock();
+      reserved_bytes_ -= need;
+      if (stopping_) return Closing();
+    }
+    if (refused) {
       // Not written: queue a delete instead, so that an older copy on disk cannot
       // outlive the one the caller keeps in memory.
-      refused = true;
-      op->is_delete = true;
-      op->encoded = std::string();
+      EnqueueDeleteLocked(key);
+    } else {
+      EnqueueLocked(std::move(op));
     }
-    EnqueueLocked(std::move(op));
   }
   work_cv_.notify_one();
   if (refused) {
@@ -70,16 +115,24 @@ Status DiskTier::Impl::PutAsync(std::string_view key, std::string_view value,
 Status DiskTier::Impl::DeleteAsync(std::string_view key) {
   const std::string_view keys[] = {key};
   if (FailFast(keys)) return Unavailable();
-  auto op = std::make_shared<PendingOp>();
-  op->is_delete = true;
-  op->key = std::string(key);
   {
     std::lock_guard l(queue_mu_);
     if (stopping_) return Closing();
-    EnqueueLocked(std::move(op));  // deletes are never refused
+    EnqueueDeleteLocked(key);  // deletes are never refused
   }
   work_cv_.notify_one();
   return Status::Ok();
+}
+
+void DiskTier::Impl::EnqueueDeleteLocked(std::string_view key) {
+  // The newest op of the key is a delete (queued, or in flight: if that write fails the
+  // key is masked until a delete of it is written): after it the disk holds nothing for
+  // the key, and nothing newer is queued. A second delete would change nothing.
+  if (auto it = latest_.find(key); it != latest_.end() && it->second->is_delete) return;
+  auto op = std::make_shared<PendingOp>();
+  op->is_delete = true;
+  op->key = std::string(key);
+  EnqueueLocked(std::move(op));
 }
 
 void DiskTier::Impl::EnqueueLocked(std::shared_ptr<PendingOp> op) {
@@ -111,7 +164,8 @@ PendingPtr DiskTier::Impl::FindQueued(std::string_view key) const {
 }
 
 void DiskTier::Impl::WriterLoop() {
-  if (getenv("H4_NICE")) setpriority(PRIO_PROCESS, gettid(), 19);
+  LowerThisThreadPriority();
+  (void)::pthread_setname_np(::pthread_self(), "disk-writer");
   for (;;) {
     {
       std::unique_lock l(queue_mu_);
@@ -142,7 +196,7 @@ void DiskTier::Impl::WriterLoop() {
         ++dels;
       } else {
         ++puts;
-        put_bytes += op->encoded.size() - kDiskRecordHeaderSize;
+        put_bytes += op->value().size();
       }
     }
     if (!admitted) {
@@ -156,7 +210,17 @@ void DiskTier::Impl::WriterLoop() {
       rocksdb::Status rs;
       for (const PendingPtr& op : ops) {
         if (!rs.ok()) break;
-        rs = op->is_delete ? batch.Delete(op->key) : batch.Put(op->key, op->encoded);
+        if (op->is_delete) {
+          rs = batch.Delete(op->key);
+          continue;
+        }
+        // Header and value as two slices: the batch's copy is the only one.
+        char header[kDiskRecordHeaderSize];
+        EncodeDiskRecordHeader(op->meta, op->value(), header);
+        const rocksdb::Slice key_part = ToSlice(op->key);
+        const rocksdb::Slice value_parts[] = {rocksdb::Slice(header, sizeof header),
+                                              ToSlice(op->value())};
+        rs = batch.Put(rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value_parts, 2));
       }
       if (rs.ok()) {
         rs = db_ ? db_->Write(write_options_, &batch) : rocksdb::Status::IOError("database closed");
@@ -174,15 +238,27 @@ void DiskTier::Impl::WriterLoop() {
     } else {
       async_dropped_.fetch_add(puts, std::memory_order_relaxed);
     }
+    const uint64_t last_seq = ops.back()->seq;
+    const size_t done_ops = ops.size();
+    size_t done_bytes = 0;
     {
       std::lock_guard l(queue_mu_);
       for (const PendingPtr& op : ops) {
         auto it = latest_.find(op->key);
         if (it != latest_.end() && it->second == op) latest_.erase(it);
-        pending_ops_ -= 1;
-        pending_bytes_ -= op->bytes();
+        done_bytes += op->bytes();
       }
-      completed_seq_ = std::max(completed_seq_, ops.back()->seq);
+    }
+    // The ops go (with their pins and copies, unless a reader still holds one) before
+    // their room is given back and before Flush returns, and not under queue_mu_: a pin's
+    // release frees pool memory under the pool's own lock.
+    keys.clear();
+    ops.clear();
+    {
+      std::lock_guard l(queue_mu_);
+      pending_ops_ -= done_ops;
+      pending_bytes_ -= done_bytes;
+      completed_seq_ = std::max(completed_seq_, last_seq);
     }
     drained_cv_.notify_all();
   }

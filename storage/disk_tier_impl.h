@@ -137,14 +137,24 @@ struct StringHash {
   size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
 };
 
-// One queued write of the async mode. Immutable once queued; shared between queue_ and
-// latest_.
+// One queued write of the async mode. Immutable once queued; shared between queue_,
+// latest_ and readers. A Put holds its value either by reference (`pin` keeps the
+// caller's bytes alive and unchanged) or as its own copy; the record's header (and its
+// checksum) is computed by the writer thread, which hands header and value to RocksDB as
+// two slices.
 struct PendingOp {
   bool is_delete = false;
   std::string key;
-  std::string encoded;  // the DiskRecord (Put only)
-  uint64_t seq = 0;     // position in the queue, for Flush
-  size_t bytes() const { return key.size() + encoded.size(); }
+  DiskRecordMeta meta;                // Put only
+  std::shared_ptr<const void> pin;    // Put by reference: keeps `pinned` alive
+  std::string_view pinned;
+  std::string copy;                   // Put by copy
+  uint64_t seq = 0;                   // position in the queue, for Flush
+  std::string_view value() const { return pin ? pinned : std::string_view(copy); }
+  // What the queue bound counts: key plus the record as it will be written.
+  size_t bytes() const {
+    return key.size() + (is_delete ? 0 : kDiskRecordHeaderSize + value().size());
+  }
 };
 using PendingPtr = std::shared_ptr<const PendingOp>;
 
@@ -158,7 +168,9 @@ class DiskTier::Impl {
   ~Impl();
 
   Status Open();
-  Status Put(std::string_view key, std::string_view value, const DiskRecordMeta& meta);
+  bool WaitForRoom(size_t bytes, int64_t wait_ms);
+  Status Put(std::string_view key, std::string_view value, const DiskRecordMeta& meta,
+             const DiskTier::PutOptions& options);
   // `visit` sees the record's value and its (verified) checksum.
   StatusOr<bool> Read(std::string_view key, FunctionRef<void(const DecodedDiskRecord&)> visit);
   Status Delete(std::string_view key);
@@ -211,7 +223,17 @@ class DiskTier::Impl {
   rocksdb::Status AddDeleteEverything(rocksdb::WriteBatch* batch);
 
   // --- disk_tier_async.cpp ---
-  Status PutAsync(std::string_view key, std::string_view value, const DiskRecordMeta& meta);
+  Status PutAsync(std::string_view key, std::string_view value, const DiskRecordMeta& meta,
+                  const DiskTier::PutOptions& options);
+  // REQUIRES: queue_mu_ held. Queues a delete of `key` unless the newest queued op of the
+  // key already is one (that delete leaves the disk without the key all the same).
+  void EnqueueDeleteLocked(std::string_view key);
+  // REQUIRES: l holds queue_mu_. Whether `need` bytes fit in the queue now, or (wait_ms
+  // > 0) within wait_ms; may release l while waiting. Non-waiting callers get no room
+  // while anyone waits.
+  bool WaitForRoomLocked(std::unique_lock<std::mutex>& l, size_t need, int64_t wait_ms);
+  // Lowers the calling thread's CPU priority (nice kDiskTierNice).
+  static void LowerThisThreadPriority();
   Status DeleteAsync(std::string_view key);
   void EnqueueLocked(std::shared_ptr<disk_internal::PendingOp> op);
   void ClearQueueLocked();
@@ -253,6 +275,8 @@ class DiskTier::Impl {
       latest_;
   size_t pending_ops_ = 0;      // queued plus in flight
   size_t pending_bytes_ = 0;    // their bytes
+  size_t reserved_bytes_ = 0;   // room held by Puts copying their value (not in the queue)
+  size_t room_waiters_ = 0;     // Puts waiting for room (PutOptions::wait_ms)
   uint64_t enqueued_seq_ = 0;   // seq of the last op queued
   uint64_t completed_seq_ = 0;  // every op up to this seq has been attempted
   bool stopping_ = false;

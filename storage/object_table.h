@@ -329,7 +329,7 @@ class ObjectTable {
   // Disk tier (object_table_disk.cpp). Writes `bytes` as the key's record; on failure
   // in sync mode returns kIoError and the caller must not commit. Sets kOnDisk.
   Status LockedPersist(Node* node, std::string_view key, std::string_view bytes,
-                       const DiskRecordMeta& meta);
+                       const DiskRecordMeta& meta, const DiskTier::PutOptions& options = {});
   // Persists what the node holds now (after a TTL or pin change).
   void LockedRepersist(Shard& shard, Node* node);
   void LockedDiskDelete(Node* node);
@@ -364,6 +364,8 @@ class ObjectTable {
   struct Candidate {
     uint64_t score;  // larger: evict first
     size_t shard;
+    size_t size;     // value bytes, when sampled
+    bool on_disk;    // when sampled: a demotion then writes nothing
     std::string key;
   };
   bool Evictable(Shard& shard, Node* node, Segment* segment, int tier, int64_t now);

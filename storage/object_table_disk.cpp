@@ -20,10 +20,10 @@ DiskRecordMeta ObjectTable::MetaOf(const Shard& shard, const Node* node, int64_t
 }
 
 Status ObjectTable::LockedPersist(Node* node, std::string_view key, std::string_view bytes,
-                                  const DiskRecordMeta& meta) {
+                                  const DiskRecordMeta& meta, const DiskTier::PutOptions& options) {
   if (disk_ == nullptr) return Status::Ok();
   node->flags &= static_cast<uint8_t>(~kOnDisk);
-  Status s = disk_->Put(key, bytes, meta);
+  Status s = disk_->Put(key, bytes, meta, options);
   if (s.ok()) {
     node->flags |= kOnDisk;
     return s;
@@ -66,10 +66,15 @@ void ObjectTable::LockedEvict(Shard& shard, Node* node, int64_t now) {
   if (Leased(node, now)) ++shard.evicted_leased;
   if (SoftPinOf(shard, node) > now) ++shard.evicted_soft_pinned;
   if (disk_ != nullptr && !(node->flags & kOnDisk)) {
-    // Not on disk yet (an async write was dropped, or the tier was down): try now.
-    std::string_view bytes = MakeView(shard, node).bytes();
-    (void)LockedPersist(node, node->key(), bytes,
-                        MetaOf(shard, node, ExpireOf(shard, node), node->version));
+    // Not on disk yet (an async write was dropped, or the tier was down): try now. A
+    // large value is queued by reference (its pin), not copied; Evict waited for room
+    // before taking this lock, and a little more is allowed here.
+    ValueView view = MakeView(shard, node);
+    DiskTier::PutOptions options;
+    options.pin = view.Pin();
+    options.wait_ms = 10;
+    (void)LockedPersist(node, node->key(), view.bytes(),
+                        MetaOf(shard, node, ExpireOf(shard, node), node->version), options);
   }
   if (node->flags & kOnDisk) {
     LockedReleaseMemory(shard, node);  // demoted: the object stays, on disk

@@ -25,6 +25,7 @@ constexpr int kSampleTries = 8;        // random buckets looked at per shard
 constexpr int kSamplesPerShard = 4;    // candidates taken per shard
 constexpr size_t kShardsPerRound = 8;  // shards sampled before choosing, at least
 constexpr size_t kMinCandidates = 16;  // more shards while the sample is smaller
+constexpr int64_t kDemotionWaitMs = 1000;  // at most, for room in the disk queue
 constexpr size_t kKeepOneIn = 8;       // evict the best eighth of a round's sample
 }  // namespace
 
@@ -68,7 +69,7 @@ void ObjectTable::LockedSample(Shard& shard, size_t shard_index, Segment* segmen
       if (!Evictable(shard, n, segment, tier, now)) continue;
       ++taken;
       uint64_t score = Expired(shard, n, now) ? UINT64_MAX : VictimScore(shard, n, now);
-      out->push_back({score, shard_index, std::string(n->key())});
+      out->push_back({score, shard_index, n->size, (n->flags & kOnDisk) != 0, std::string(n->key())});
     }
   };
   for (int b = 0; b < kSampleTries && taken < kSamplesPerShard; ++b) take_from(rng() & mask);
@@ -103,6 +104,12 @@ size_t ObjectTable::Evict(size_t bytes, Segment* segment, const EvictionParams& 
                 [](const Candidate& a, const Candidate& b) { return a.score > b.score; });
       size_t evict_now = std::max<size_t>(1, candidates.size() / kKeepOneIn);
       for (size_t c = 0; c < evict_now && freed < bytes; ++c) {
+        // Back-pressure, before any lock: a demotion waits for room in the disk tier's
+        // async queue rather than losing the object (the writer then evicts more
+        // slowly: what it writes is not faster than the disk can take it).
+        if (disk_ != nullptr && !candidates[c].on_disk) {
+          (void)disk_->WaitForRoom(candidates[c].key.size() + candidates[c].size, kDemotionWaitMs);
+        }
         Shard& shard = shards_[candidates[c].shard];
         std::lock_guard lock(shard.mu);
         int64_t now = clock_->NowMs();

@@ -1,0 +1,221 @@
+// Tests for the async queue's hand-over of values (storage/disk_tier_async.cpp), on a
+// real RocksDB in a temporary folder: values queued by reference (PutOptions::pin),
+// Puts that wait for room (PutOptions::wait_ms), coalesced deletes of refused writes,
+// and the writer thread's low CPU priority.
+#include "storage/disk_tier.h"
+
+#include <doctest/doctest.h>
+
+#include <fstream>
+#include <future>
+#include <sstream>
+
+#include "tests/unit/storage/disk_tier_test_util.h"
+
+namespace crescent::storage {
+using namespace disk_test;
+
+namespace {
+
+// A pin that counts how many of its kind are alive; the bytes live in `owner`.
+struct CountedBytes {
+  std::string bytes;
+  std::atomic<int>* alive;
+  CountedBytes(std::string b, std::atomic<int>* a) : bytes(std::move(b)), alive(a) { ++*alive; }
+  ~CountedBytes() { --*alive; }
+};
+
+DiskTier::PutOptions Pinned(const std::shared_ptr<CountedBytes>& owner) {
+  DiskTier::PutOptions po;
+  po.pin = owner;
+  return po;
+}
+
+}  // namespace
+
+TEST_SUITE("disk_tier") {
+
+TEST_CASE("disk_tier async: a pinned value is queued by reference and released once written") {
+  TempDir tmp;
+  ManualClock clock;
+  FaultEnv fe;
+  auto o = MakeOptions(tmp.path(), DiskTier::Mode::kAsync, &clock);
+  o.blob_threshold = 16 * KiB;
+  o.env = fe.env.get();
+  auto tier = OpenTier(o);
+  std::atomic<int> alive{0};
+
+  fe.fs->HoldWal(true);  // the writer blocks inside its first WAL append
+  auto first = std::make_shared<CountedBytes>(Pattern(100, 1), &alive);
+  REQUIRE(tier->Put("first", first->bytes, Meta(1), Pinned(first)).ok());
+  fe.fs->WaitHeld();
+  auto big = std::make_shared<CountedBytes>(Pattern(64 * KiB, 2), &alive);
+  const std::string big_bytes = big->bytes;
+  REQUIRE(tier->Put("big", big->bytes, Meta(2, 0, true), Pinned(big)).ok());
+  const char* big_data = big->bytes.data();
+  big.reset();
+  first.reset();
+  CHECK(alive.load() == 2);  // the tier holds both pins
+
+  // Read-your-writes from the caller's own bytes (no copy was made).
+  bool seen = false;
+  auto r = tier->Read("big", [&](const DiskRecordMeta& meta, std::string_view v) {
+    seen = true;
+    CHECK(v.data() == big_data);
+    CHECK(v == big_bytes);
+    CHECK(meta == Meta(2, 0, true));
+  });
+  REQUIRE(r.ok());
+  CHECK(*r);
+  CHECK(seen);
+  auto got = MustGet(*tier, "big");
+  REQUIRE(got);
+  CHECK(got->checksum == DiskRecordChecksum(big_bytes));
+  CHECK(tier->GetStats().queue_bytes ==
+        std::string_view("first").size() + std::string_view("big").size() +
+            2 * kDiskRecordHeaderSize + 100 + 64 * KiB);
+
+  fe.fs->HoldWal(false);
+  REQUIRE(tier->Flush().ok());
+  CHECK(alive.load() == 0);  // written: the pins are gone
+  auto records = Collect(*tier);
+  REQUIRE(records.size() == 2);
+  CHECK(records["big"].value == big_bytes);
+  CHECK(records["big"].meta == Meta(2, 0, true));
+  CHECK(records["first"].value == Pattern(100, 1));
+  const auto st = tier->GetStats();
+  CHECK(st.writes == 2);
+  CHECK(st.bytes_written == 100 + 64 * KiB);
+  CHECK(st.queue_bytes == 0);
+  CHECK(st.corruptions == 0);
+}
+
+TEST_CASE("disk_tier async: a refused pinned Put drops its pin at once") {
+  TempDir tmp;
+  ManualClock clock;
+  auto o = MakeOptions(tmp.path(), DiskTier::Mode::kAsync, &clock);
+  o.async_queue_bytes = 1000;
+  auto tier = OpenTier(o);
+  std::atomic<int> alive{0};
+  auto huge = std::make_shared<CountedBytes>(std::string(2000, 'h'), &alive);
+  CHECK(tier->Put("huge", huge->bytes, Meta(1), Pinned(huge)).code() == StatusCode::kBusy);
+  huge.reset();
+  CHECK(alive.load() == 0);
+  CHECK(tier->GetStats().async_dropped == 1);
+}
+
+TEST_CASE("disk_tier async: refused Puts of one key queue a single delete") {
+  TempDir tmp;
+  ManualClock clock;
+  FaultEnv fe;
+  auto o = MakeOptions(tmp.path(), DiskTier::Mode::kAsync, &clock);
+  o.async_queue_bytes = 1000;
+  o.env = fe.env.get();
+  auto tier = OpenTier(o);
+  REQUIRE(tier->Put("k", "old copy", Meta(1)).ok());
+  REQUIRE(tier->Flush().ok());
+
+  fe.fs->HoldWal(true);
+  REQUIRE(tier->Put("filler", std::string(900, 'f'), Meta(2)).ok());
+  fe.fs->WaitHeld();
+  for (int i = 0; i < 50; ++i) {
+    CHECK(tier->Put("k", std::string(600, 'k'), Meta(3 + i)).code() == StatusCode::kBusy);
+  }
+  CHECK(tier->Delete("k").ok());  // coalesced with the queued delete too
+  auto st = tier->GetStats();
+  CHECK(st.async_dropped == 50);
+  CHECK(st.queue_depth == 2);  // filler (in flight) and one delete of k
+  CHECK_FALSE(MustGet(*tier, "k"));
+  // A write after the delete is queued behind it, and a refusal after that queues a
+  // delete again.
+  REQUIRE(tier->Put("k", "new", Meta(60)).ok());
+  CHECK(MustGet(*tier, "k")->value == "new");
+  CHECK(tier->Put("k", std::string(600, 'k'), Meta(61)).code() == StatusCode::kBusy);
+  CHECK(tier->GetStats().queue_depth == 4);
+  CHECK_FALSE(MustGet(*tier, "k"));
+
+  fe.fs->HoldWal(false);
+  REQUIRE(tier->Flush().ok());
+  CHECK_FALSE(MustGet(*tier, "k"));
+  CHECK(Collect(*tier).size() == 1);  // filler
+}
+
+TEST_CASE("disk_tier async: a Put with wait_ms waits for room and gets it first") {
+  TempDir tmp;
+  ManualClock clock;
+  FaultEnv fe;
+  auto o = MakeOptions(tmp.path(), DiskTier::Mode::kAsync, &clock);
+  o.async_queue_bytes = 100'000;
+  o.env = fe.env.get();
+  auto tier = OpenTier(o);
+
+  fe.fs->HoldWal(true);
+  REQUIRE(tier->Put("a", std::string(60'000, 'a'), Meta(1)).ok());
+  fe.fs->WaitHeld();
+  const std::string demoted(50'000, 'd');  // does not fit beside "a"
+
+  SUBCASE("the room comes in time") {
+    DiskTier::PutOptions po;
+    po.wait_ms = 30'000;
+    auto waiting = std::async(std::launch::async, [&] {
+      return tier->Put("demoted", demoted, Meta(2), po);
+    });
+    // Once the Put waits, non-waiting Puts get no room, even small ones that fit.
+    constexpr size_t kProbe = 1 + kDiskRecordHeaderSize;
+    int probes = 0;
+    while (tier->Put("p", "", Meta(3)).ok() && probes < 5000) {
+      ++probes;
+      SleepMs(1);
+    }
+    CHECK(tier->GetStats().queue_bytes + kProbe <= o.async_queue_bytes);
+    CHECK(waiting.wait_for(std::chrono::milliseconds(50)) == std::future_status::timeout);
+    fe.fs->HoldWal(false);  // the writer drains "a": room for the waiting Put
+    CHECK(waiting.get().ok());
+    REQUIRE(tier->Flush().ok());
+    CHECK(MustGet(*tier, "demoted")->value == demoted);
+  }
+  SUBCASE("it does not") {
+    DiskTier::PutOptions po;
+    po.wait_ms = 50;
+    const auto t0 = std::chrono::steady_clock::now();
+    CHECK(tier->Put("demoted", demoted, Meta(2), po).code() == StatusCode::kBusy);
+    CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(50));
+    // More than the whole queue never fits: refused without waiting.
+    po.wait_ms = 30'000;
+    CHECK(tier->Put("huge", std::string(200'000, 'h'), Meta(2), po).code() ==
+          StatusCode::kBusy);
+    fe.fs->HoldWal(false);
+    REQUIRE(tier->Flush().ok());
+    CHECK_FALSE(MustGet(*tier, "demoted"));
+    CHECK(tier->GetStats().async_dropped == 2);
+  }
+}
+
+TEST_CASE("disk_tier async: the writer thread runs at nice 19") {
+  TempDir tmp;
+  ManualClock clock;
+  auto tier = OpenTier(MakeOptions(tmp.path(), DiskTier::Mode::kAsync, &clock));
+  REQUIRE(tier->Put("k", "v", Meta(1)).ok());
+  REQUIRE(tier->Flush().ok());  // the writer has started
+  int found = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name != "disk-writer") continue;
+    std::ifstream stat(task.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    // Fields after "(comm)": state is field 3, nice field 19.
+    std::istringstream rest(line.substr(line.rfind(')') + 2));
+    std::string field;
+    for (int i = 3; i <= 19; ++i) rest >> field;
+    CHECK(field == "19");
+    ++found;
+  }
+  CHECK(found >= 1);
+}
+
+}  // TEST_SUITE
+
+}  // namespace crescent::storage
