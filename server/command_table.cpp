@@ -11,9 +11,29 @@ std::string ToLower(std::string_view s) {
   return out;
 }
 
+namespace {
+
+// Command names are at most this long: a longer one is no command.
+constexpr size_t kMaxNameLength = 64;
+
+// Looks `name` up in any case, lower-casing it into a buffer on the stack (this runs
+// for every command).
+template <typename Map>
+const CommandEntry* FindLower(const Map& map, std::string_view name) {
+  if (name.size() > kMaxNameLength) return nullptr;
+  char lower[kMaxNameLength];
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    lower[i] = c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  auto it = map.find(std::string_view(lower, name.size()));
+  return it == map.end() ? nullptr : it->second.get();
+}
+
+}  // namespace
+
 const CommandEntry* CommandEntry::FindSubcommand(std::string_view name) const {
-  auto it = subcommands.find(ToLower(name));
-  return it == subcommands.end() ? nullptr : it->second.get();
+  return FindLower(subcommands, name);
 }
 
 CommandTable::CommandTable() {
@@ -40,9 +60,7 @@ CommandTable::CommandTable() {
 }
 
 const CommandEntry* CommandTable::Find(std::string_view name) const {
-  if (name.size() > 64) return nullptr;
-  auto it = commands_.find(ToLower(name));
-  return it == commands_.end() ? nullptr : it->second.get();
+  return FindLower(commands_, name);
 }
 
 }  // namespace crescent::server

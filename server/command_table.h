@@ -23,11 +23,19 @@ struct CommandStats {
   LatencyHistogram latency;                 // handler time of each call (/metrics)
 };
 
+// Transparent hashing, so that lookups take a string_view without building a string.
+struct CommandNameHash {
+  using is_transparent = void;
+  size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+};
+template <typename V>
+using CommandNameMap = std::unordered_map<std::string, V, CommandNameHash, std::equal_to<>>;
+
 struct CommandEntry {
   const CommandSpec* spec = nullptr;
   std::string full_name;  // "client|list"
   const CommandEntry* parent = nullptr;
-  std::unordered_map<std::string, std::unique_ptr<CommandEntry>> subcommands;
+  CommandNameMap<std::unique_ptr<CommandEntry>> subcommands;
   mutable CommandStats stats;
 
   // Subcommand by name (any case), or null.
@@ -48,7 +56,7 @@ class CommandTable {
   }
 
  private:
-  std::unordered_map<std::string, std::unique_ptr<CommandEntry>> commands_;
+  CommandNameMap<std::unique_ptr<CommandEntry>> commands_;
   std::vector<const CommandEntry*> ordered_;
 };
 

@@ -271,6 +271,23 @@ class MemoryPool::Impl {
     }
   }
 
+  bool SameSizeClass(size_t a, size_t b) const {
+    return a > 0 && b > 0 && a <= max_slab_object_ && b <= max_slab_object_ &&
+           ClassOf(a) == ClassOf(b);
+  }
+
+  void Resize(uint64_t offset, size_t old_size, size_t new_size) {
+    assert(SameSizeClass(old_size, new_size));
+    if (pages_[offset >> page_shift_].owner != kNoClass) {
+      SizeClass& c = classes_[ClassOf(old_size)];
+      std::lock_guard lock(c.mu);
+      c.requested = c.requested - old_size + new_size;
+    } else {
+      std::lock_guard lock(range_mu_);
+      small_range_requested_ = small_range_requested_ - old_size + new_size;
+    }
+  }
+
   Stats GetStats() const;
   size_t Trim();
 
@@ -562,6 +579,10 @@ void MemoryPool::Free(uint64_t offset, size_t size) {
   impl_->Free(offset, size);
 }
 size_t MemoryPool::AllocationSize(size_t size) const { return impl_->AllocationSize(size); }
+bool MemoryPool::SameSizeClass(size_t a, size_t b) const { return impl_->SameSizeClass(a, b); }
+void MemoryPool::Resize(uint64_t offset, size_t old_size, size_t new_size) {
+  impl_->Resize(offset, old_size, new_size);
+}
 MemoryPool::Stats MemoryPool::GetStats() const { return impl_->GetStats(); }
 size_t MemoryPool::Trim() { return impl_->Trim(); }
 

@@ -78,6 +78,13 @@ class MemoryPool {
   // REQUIRES: offset came from Allocate(size) with this same size and is live.
   void Free(uint64_t offset, size_t size);
 
+  // Whether requests of `a` and `b` bytes are served by the same slab class.
+  bool SameSizeClass(size_t a, size_t b) const;
+  // Lets a live allocation of `old_size` serve `new_size` bytes without moving (Free
+  // then takes new_size): a small object is overwritten in place.
+  // REQUIRES: SameSizeClass(old_size, new_size).
+  void Resize(uint64_t offset, size_t old_size, size_t new_size);
+
   char* At(uint64_t offset) const { return base_ + offset; }
   char* base() const { return base_; }
   size_t capacity() const { return capacity_; }

@@ -124,9 +124,21 @@ void ObjectTable::FreeNode(Node* node) {
   }
 }
 
-ObjectTable::Node* ObjectTable::NewNodeFor(std::string_view key, PreparedValue* value, bool* ok) {
+bool ObjectTable::Overwritable(const Node* node, size_t size) const {
+  if (node == nullptr || !node->is_inline() || size == 0 || size > kInlineValueMax) return false;
+  size_t key_len = node->key_len();
+  return home_->pool().SameSizeClass(NodeBytes(key_len, node->size), NodeBytes(key_len, size));
+}
+
+ObjectTable::Node* ObjectTable::NewNodeFor(std::string_view key, PreparedValue* value,
+                                           Node* existing, bool* ok, const char** overwrite) {
   *ok = true;
+  *overwrite = nullptr;
   if (!value->is_inline()) return nullptr;
+  if (Overwritable(existing, value->size())) {
+    *overwrite = value->data();
+    return existing;
+  }
   Node* fresh = NewInlineNode(key, std::string_view(value->data(), value->size()));
   *ok = fresh != nullptr;
   return fresh;
@@ -298,14 +310,23 @@ void ObjectTable::LockedRehash(Shard& shard, size_t bucket_count) {
 }
 
 ObjectTable::Node* ObjectTable::LockedAssign(Shard& shard, Node* node, PreparedValue* value,
-                                             uint32_t version, Node* fresh) {
+                                             uint32_t version, int64_t now, Node* fresh,
+                                             const char* overwrite) {
   // The new replicas are complete before the old ones go: readers see one or the other.
   // The expiry stays as it is: every caller decides on it.
   int64_t expiry = ExpireOf(shard, node);
   bool on_disk = node->flags & kOnDisk;
   LockedDropValue(shard, node);
   if (value->is_inline()) {
-    if (fresh != node) LockedReplace(shard, node, fresh);
+    if (overwrite != nullptr) {
+      size_t key_len = node->key_len();
+      home_->pool().Resize(reinterpret_cast<char*>(node) - home_->pool().base(),
+                           NodeBytes(key_len, node->size), NodeBytes(key_len, value->size_));
+      std::memmove(node->inline_value(), overwrite, value->size_);
+      node->size = value->size_;
+    } else if (fresh != node) {
+      LockedReplace(shard, node, fresh);
+    }
     node = fresh;
     node->replica_count = 1;
   } else {
@@ -336,7 +357,7 @@ ObjectTable::Node* ObjectTable::LockedAssign(Shard& shard, Node* node, PreparedV
   if (value->hard_pin_) node->flags |= kHardPin;
   LockedSetSoftPin(shard, node, value->soft_pin_until_ms_);
   node->version = version != 0 ? version : NextVersion();
-  node->access = NewAccess(clock_->NowMs());
+  node->access = NewAccess(now);
   if (node->replica_count > 0) shard.value_bytes += node->size;
   ++shard.visible;
   return node;
@@ -473,12 +494,17 @@ Status ObjectTable::Update(std::string_view key,
       PreparedValue local;
       PreparedValue* value = d.prepared;
       Node* fresh = nullptr;
+      const char* overwrite = nullptr;
       if (d.value == V::kWrite) {
         size_t size = d.new_value.size();
         if (size > UINT32_MAX) return Status(StatusCode::kTooLarge);
         value = &local;
         local.size_ = static_cast<uint32_t>(size);
-        if (size > 0 && size <= kInlineValueMax) {
+        if (size > 0 && size <= kInlineValueMax && Overwritable(node, size)) {
+          local.is_inline_ = true;
+          fresh = node;
+          overwrite = d.new_value.data();
+        } else if (size > 0 && size <= kInlineValueMax) {
           local.is_inline_ = true;
           fresh = NewInlineNode(key, d.new_value);
           if (fresh == nullptr) return Status(StatusCode::kOutOfMemory);
@@ -497,7 +523,7 @@ Status ObjectTable::Update(std::string_view key,
         }
       } else {
         bool ok = false;
-        fresh = NewNodeFor(key, value, &ok);
+        fresh = NewNodeFor(key, value, node, &ok, &overwrite);
         if (!ok) return Status(StatusCode::kOutOfMemory);
       }
       std::string_view bytes =
@@ -515,7 +541,7 @@ Status ObjectTable::Update(std::string_view key,
         if (inserted) LockedDelete(shard, node);
         return persisted;
       }
-      node = LockedAssign(shard, node, value, version, fresh);
+      node = LockedAssign(shard, node, value, version, now, fresh, overwrite);
       break;
     }
   }
@@ -562,10 +588,12 @@ StatusOr<bool> ObjectTable::MultiSet(std::span<const std::string_view> keys,
   }
   // Every inline node first: a pool without room fails the whole MSET before any key
   // changes.
+  // (No overwriting in place here: a key may appear twice.)
   std::vector<Node*> fresh(keys.size(), nullptr);
   for (size_t i = 0; i < keys.size(); ++i) {
     bool ok = false;
-    fresh[i] = NewNodeFor(keys[i], &values[i], &ok);
+    const char* unused = nullptr;
+    fresh[i] = NewNodeFor(keys[i], &values[i], nullptr, &ok, &unused);
     if (!ok) {
       for (Node* n : fresh) {
         if (n != nullptr) FreeNode(n);
@@ -590,7 +618,7 @@ StatusOr<bool> ObjectTable::MultiSet(std::span<const std::string_view> keys,
       if (inserted) LockedDelete(shard, node);
       return persisted;
     }
-    node = LockedAssign(shard, node, &values[i], version, fresh[i]);
+    node = LockedAssign(shard, node, &values[i], version, now, fresh[i]);
     LockedSetExpiry(shard, node, kNoExpiry);
   }
   return true;

@@ -321,11 +321,20 @@ class ObjectTable {
   // returns the node that now holds it. For an inline value `fresh` is its node from
   // NewInlineNode (`node` itself when it was just linked); otherwise null.
   // `version` 0: a new one is drawn.
+  // `overwrite`: `fresh` is the inline node that already held the key's value, and the
+  // new bytes (`overwrite`, value->size() of them, which may point into the old ones)
+  // are written over the old in place (see Overwritable).
   Node* LockedAssign(Shard& shard, Node* node, PreparedValue* value, uint32_t version,
-                     Node* fresh);
-  // The inline node a prepared value needs (null when it is not inline), with `ok` false
-  // when the home pool has no room for it.
-  Node* NewNodeFor(std::string_view key, PreparedValue* value, bool* ok);
+                     int64_t now, Node* fresh, const char* overwrite = nullptr);
+  // Whether `node`, an inline node, can take a new value of `size` bytes in place: its
+  // allocation's size class fits it too. Readers copy inline values under the shard
+  // lock, so they still see the old or the new value, and the pool is not touched.
+  bool Overwritable(const Node* node, size_t size) const;
+  // The inline node a prepared value needs (null when it is not inline): `existing`
+  // when Overwritable (with *overwrite set to the bytes), else a new one, with `ok`
+  // false when the home pool has no room for it.
+  Node* NewNodeFor(std::string_view key, PreparedValue* value, Node* existing, bool* ok,
+                   const char** overwrite);
   // Disk tier (object_table_disk.cpp). Writes `bytes` as the key's record; on failure
   // in sync mode returns kIoError and the caller must not commit. Sets kOnDisk.
   Status LockedPersist(Node* node, std::string_view key, std::string_view bytes,

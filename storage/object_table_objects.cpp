@@ -37,7 +37,8 @@ Status ObjectTable::Commit(std::string_view key, PreparedValue* value, const Put
     return Status(StatusCode::kNoSegment, "every segment of the put was unmounted");
   }
   bool ok = false;
-  Node* fresh = NewNodeFor(key, value, &ok);
+  const char* overwrite = nullptr;
+  Node* fresh = NewNodeFor(key, value, node, &ok, &overwrite);
   if (!ok) return Status(StatusCode::kOutOfMemory);
   bool inserted = node == nullptr;
   if (node == nullptr) node = LockedInsert(shard, key, hash, fresh);
@@ -50,7 +51,7 @@ Status ObjectTable::Commit(std::string_view key, PreparedValue* value, const Put
     if (inserted) LockedDelete(shard, node);
     return persisted;
   }
-  node = LockedAssign(shard, node, value, version, fresh);
+  node = LockedAssign(shard, node, value, version, now, fresh, overwrite);
   if (options.expire_at_ms != kNoExpiry && options.expire_at_ms <= now) {
     LockedDiskDelete(node);
     LockedRemove(shard, node);
@@ -118,7 +119,7 @@ Status ObjectTable::PutEnd(std::string_view key, uint64_t put_id) {
                            DiskRecordMeta{v.soft_pin_until_ms_ > now, v.hard_pin_,
                                           pending->options.expire_at_ms, version});
     // Pending values are never inline (Store::PutStart): no node to allocate here.
-    if (status.ok()) node = LockedAssign(shard, node, &v, version, nullptr);
+    if (status.ok()) node = LockedAssign(shard, node, &v, version, now, nullptr);
   }
   if (status.ok()) {
     int64_t expire_at = pending->options.expire_at_ms;

@@ -286,12 +286,18 @@ StatusOr<PreparedValue> Store::Prepare(std::string_view bytes, const ReplicateCo
 
 Status Store::Update(std::string_view key,
                      FunctionRef<UpdateDecision(const CurrentValue&)> decide) {
-  EvictionParams params = ReadParams(options_.config);
+  // A value computed under the lock (APPEND, INCR...) goes to the home segment; only when
+  // that has no room is the emptiest one looked up (PlacementOrder is not free: it
+  // copies and sorts the mounted list, which SET must not pay for).
+  Segment* segment = home_.get();
   for (int attempt = 0; attempt < kAllocateAttempts; ++attempt) {
-    auto order = segments_->PlacementOrder({});
-    Segment* segment = order.empty() ? nullptr : order.front().get();
+    if (attempt > 0) {
+      auto order = segments_->PlacementOrder({});
+      segment = order.empty() ? home_.get() : order.front().get();
+    }
     Status s = table_->Update(key, decide, segment);
-    if (s.code() != StatusCode::kOutOfMemory || segment == nullptr) return s;
+    if (s.code() != StatusCode::kOutOfMemory) return s;
+    EvictionParams params = ReadParams(options_.config);
     // No room for the new value (or its inline node, in the home segment): free some
     // (no shard lock is held here) and retry.
     size_t freed = table_->Evict(kMinEvictBytes << attempt, segment, params);

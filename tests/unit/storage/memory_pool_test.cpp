@@ -427,6 +427,23 @@ TEST_CASE("stats account AllocationSize exactly") {
   CheckEmpty(*pool);
 }
 
+TEST_CASE("Resize lets an allocation serve another size of its class") {
+  auto pool = MakePool(16 * MiB);
+  CHECK(pool->SameSizeClass(145, 152));
+  CHECK_FALSE(pool->SameSizeClass(144, 145));
+  CHECK_FALSE(pool->SameSizeClass(16 * KiB, 16 * KiB + 1));  // a large request
+  CHECK_FALSE(pool->SameSizeClass(0, 8));
+  auto o = pool->Allocate(148);
+  REQUIRE(o);
+  pool->Resize(*o, 148, 152);
+  CHECK(pool->GetStats().requested_bytes == 152);
+  CHECK(pool->used_bytes() == 152);
+  pool->Resize(*o, 152, 145);
+  CHECK(pool->GetStats().requested_bytes == 145);
+  pool->Free(*o, 145);
+  CheckEmpty(*pool);
+}
+
 TEST_CASE("fragmentation") {
   auto pool = MakePool(16 * MiB);
   CHECK(pool->GetStats().fragmentation() == 0.0);

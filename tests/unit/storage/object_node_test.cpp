@@ -251,3 +251,35 @@ TEST_CASE("leases on the 32-bit table clock end, even weeks later") {
   CHECK(store->Exists("k", true));
   CHECK(store->RemoveObject("k", false).code() == StatusCode::kHasLease);
 }
+
+TEST_CASE("an overwrite that fits the node's size class is made in place") {
+  ManualClock clock;
+  auto store = MakeStore(&clock);
+  REQUIRE(Set(*store, Key(1), std::string(100, 'a')).ok());  // 148 bytes: class 152
+  const size_t used = store->GetStats().pool_used;
+  auto before = store->Query(Key(1), false);
+  for (size_t size : {104u, 97u, 100u}) {
+    CAPTURE(size);
+    PutOptions upsert;
+    upsert.overwrite = true;
+    REQUIRE(store->PutObject(Key(1), std::string(size, char('a' + size % 26)), upsert).ok());
+    CHECK(Read(*store, Key(1)) == std::string(size, char('a' + size % 26)));
+    CHECK(store->GetStats().pool_used == used);
+    CHECK(store->GetStats().value_bytes == size);
+  }
+  // APPEND-style rewrites whose new value is computed from the old one.
+  REQUIRE(store->Update(Key(1), [](const CurrentValue& current) {
+    UpdateDecision d;
+    d.value = UpdateDecision::Value::kWrite;
+    d.new_value = current.value.substr(1);  // points into the old value
+    return d;
+  }).ok());
+  CHECK(Read(*store, Key(1)) == std::string(99, 'w'));
+  CHECK(store->Query(Key(1), false)->version != before->version);
+  // A size of another class moves the object to a new node.
+  REQUIRE(Set(*store, Key(1), std::string(200, 'b')).ok());
+  CHECK(Read(*store, Key(1)) == std::string(200, 'b'));
+  CHECK(store->GetStats().pool_used == 248);  // 32 + 16 + 200: class 248
+  CHECK(store->Remove(Key(1)));
+  CHECK(store->GetStats().pool_used == 0);
+}
