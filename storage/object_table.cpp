@@ -535,7 +535,8 @@ Status ObjectTable::Update(std::string_view key,
       }
       Status persisted = LockedPersist(
           node, key, bytes,
-          DiskRecordMeta{value->soft_pin_until_ms_ > now, value->hard_pin_, final_expiry, version});
+          DiskRecordMeta{value->soft_pin_until_ms_ > now, value->hard_pin_, final_expiry, version},
+          ByReference(*value));
       if (!persisted.ok()) {
         if (fresh != nullptr && fresh != node) FreeNode(fresh);
         if (inserted) LockedDelete(shard, node);
@@ -610,7 +611,8 @@ StatusOr<bool> ObjectTable::MultiSet(std::span<const std::string_view> keys,
     // MSET is not rolled back when the disk refuses a later key in sync mode: the keys
     // before it are written, as a pipeline of SETs would have written them.
     Status persisted = LockedPersist(node, keys[i], std::string_view(values[i].data(), values[i].size()),
-                                     DiskRecordMeta{false, false, kNoExpiry, version});
+                                     DiskRecordMeta{false, false, kNoExpiry, version},
+                                     ByReference(values[i]));
     if (!persisted.ok()) {
       for (size_t j = i; j < keys.size(); ++j) {
         if (fresh[j] != nullptr && !(j == i && inserted)) FreeNode(fresh[j]);

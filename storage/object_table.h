@@ -339,6 +339,9 @@ class ObjectTable {
   // in sync mode returns kIoError and the caller must not commit. Sets kOnDisk.
   Status LockedPersist(Node* node, std::string_view key, std::string_view bytes,
                        const DiskRecordMeta& meta, const DiskTier::PutOptions& options = {});
+  // How the async disk queue may take a prepared value: by reference (a pin of its first
+  // replica) when it is large, so the request thread copies nothing; else by copy.
+  DiskTier::PutOptions ByReference(const PreparedValue& value) const;
   // Persists what the node holds now (after a TTL or pin change).
   void LockedRepersist(Shard& shard, Node* node);
   void LockedDiskDelete(Node* node);

@@ -34,6 +34,22 @@ Status ObjectTable::LockedPersist(Node* node, std::string_view key, std::string_
   return Status::Ok();
 }
 
+DiskTier::PutOptions ObjectTable::ByReference(const PreparedValue& value) const {
+  DiskTier::PutOptions options;
+  if (disk_ == nullptr || disk_->mode() != DiskTier::Mode::kAsync || value.is_inline() ||
+      value.allocations_.empty() || !IsLargeValue(value.size_)) {
+    return options;
+  }
+  const auto& first = value.allocations_.front();
+  ValueView view;
+  view.bytes_ = std::string_view(value.data(), value.size());
+  view.segment_ = first.segment;
+  view.offset_ = first.offset;
+  view.pinnable_ = true;
+  options.pin = view.Pin();
+  return options;
+}
+
 void ObjectTable::LockedRepersist(Shard& shard, Node* node) {
   if (disk_ == nullptr) return;
   std::string scratch;

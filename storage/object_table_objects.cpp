@@ -45,7 +45,8 @@ Status ObjectTable::Commit(std::string_view key, PreparedValue* value, const Put
   uint32_t version = NextVersion();
   Status persisted = LockedPersist(
       node, key, std::string_view(value->data(), value->size()),
-      DiskRecordMeta{value->soft_pin_until_ms_ > now, value->hard_pin_, options.expire_at_ms, version});
+      DiskRecordMeta{value->soft_pin_until_ms_ > now, value->hard_pin_, options.expire_at_ms, version},
+      ByReference(*value));
   if (!persisted.ok()) {
     if (fresh != nullptr && fresh != node) FreeNode(fresh);
     if (inserted) LockedDelete(shard, node);
@@ -117,7 +118,8 @@ Status ObjectTable::PutEnd(std::string_view key, uint64_t put_id) {
     uint32_t version = NextVersion();
     status = LockedPersist(node, key, std::string_view(v.data(), v.size()),
                            DiskRecordMeta{v.soft_pin_until_ms_ > now, v.hard_pin_,
-                                          pending->options.expire_at_ms, version});
+                                          pending->options.expire_at_ms, version},
+                           ByReference(v));
     // Pending values are never inline (Store::PutStart): no node to allocate here.
     if (status.ok()) node = LockedAssign(shard, node, &v, version, now, nullptr);
   }
