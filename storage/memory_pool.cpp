@@ -21,8 +21,8 @@
 //   then 4 classes per doubling: 320, 384, 448, 512, 640, ... up to max_slab_object
 // so rounding wastes at most 7 bytes up to 256 (4 for a 108-byte value: class 112) and
 // at most 25% above. The fine classes matter: a small object is one allocation of node,
-// key and value together (object_table.h), typically 100-250 bytes. A class owns slab pages: slab_page_size bytes
-// taken from the range allocator at an offset aligned to slab_page_size, so the page of
+// key and value together (object_table.h), typically 100-250 bytes. A class owns slab
+// pages: slab_page_size bytes taken from the range allocator at an offset aligned to slab_page_size, so the page of
 // any offset is offset / page size. Each page's metadata (a free-slot bitmap plus a
 // one-bit-per-word summary so the lowest free slot is found in a few word scans) lives in
 // pages_, a vector indexed by page number outside the region: the allocator never reads

@@ -1,5 +1,7 @@
 #include "storage/segment.h"
 
+#include <bit>
+
 #include <algorithm>
 #include <mutex>
 
@@ -18,6 +20,12 @@ Status SegmentRegistry::Mount(std::string name, size_t capacity, bool huge_pages
   MemoryPool::Options options;
   options.capacity = capacity;
   options.huge_pages = huge_pages;
+  // At least 64 slab pages: each size class in use holds at least one page, and small
+  // objects use many classes, so 1 MiB pages would leave a small segment (tests, a
+  // SEGMENT MOUNT of a few MiB) with no room for anything else.
+  options.slab_page_size = std::clamp<size_t>(std::bit_floor(std::max<size_t>(capacity / 64, 1)),
+                                              64 * 1024, options.slab_page_size);
+  options.max_slab_object = std::min(options.max_slab_object, options.slab_page_size / 8);
   auto pool = MemoryPool::Create(options);
   if (!pool.ok()) return pool.status();
   std::unique_lock lock(mu_);

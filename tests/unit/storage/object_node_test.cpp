@@ -157,26 +157,33 @@ TEST_CASE("a full home segment fails small writes whole, and the node's segment 
       break;
     }
   }
-  // Fill the last bytes with small hard-pinned objects until even those fail.
+  // Fill the last bytes with small hard-pinned objects until even those fail. Every key
+  // below has 10 bytes, so every node (32 + 10 + 200 bytes) is of one size class.
+  auto key10 = [](char prefix, int i) {
+    char buf[16];
+    std::snprintf(buf, sizeof(buf), "%c%09d", prefix, i);
+    return std::string(buf);
+  };
+  const std::string value(200, 's');
   for (int i = 0;; ++i) {
-    if (!store->PutObject("small" + std::to_string(i), std::string(200, 's'), pinned).ok()) break;
+    if (!store->PutObject(key10('s', i), value, pinned).ok()) break;
   }
   const size_t keys = store->Size();
-  std::vector<std::string_view> mset_keys = {"a", "b", "c"};
+  const std::string mset_names[] = {key10('m', 1), key10('m', 2), key10('m', 3)};
+  std::vector<std::string_view> mset_keys(std::begin(mset_names), std::end(mset_names));
   std::vector<PreparedValue> values;
   for (int i = 0; i < 3; ++i) {
-    auto v = store->Prepare(std::string(200, 'm'));
+    auto v = store->Prepare(value);
     REQUIRE(v.ok());  // held outside the pool until commit
     values.push_back(std::move(v).value());
   }
   auto applied = store->MultiSet(mset_keys, values, false);
   CHECK(applied.status().code() == StatusCode::kOutOfMemory);
   CHECK(store->Size() == keys);
-  CHECK_FALSE(store->Exists("a"));
-  // Same size class as the small objects (32 + 6 + 200 bytes): no room left.
-  CHECK(Set(*store, "smallx", std::string(200, 'y')).code() == StatusCode::kOutOfMemory);
-  CHECK(store->Rename("small0", "moved", false) == Store::RenameResult::kOutOfMemory);
-  CHECK(Read(*store, "small0") == std::string(200, 's'));
+  CHECK_FALSE(store->Exists(mset_names[0]));
+  CHECK(Set(*store, key10('x', 1), value).code() == StatusCode::kOutOfMemory);
+  CHECK(store->Rename(key10('s', 0), key10('r', 0), false) == Store::RenameResult::kOutOfMemory);
+  CHECK(Read(*store, key10('s', 0)) == value);
   auto unmount = store->UnmountSegment("local");
   CHECK(unmount.status().code() == StatusCode::kInvalidArgument);
   CHECK(store->Segments().size() == 1);
