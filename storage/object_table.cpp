@@ -74,8 +74,11 @@ void ObjectTable::LockedSetSoftPin(Shard& shard, Node* node, int64_t until_ms) {
   LockedTrimExt(shard, node);
 }
 
-ObjectTable::Node* ObjectTable::NewHeapNode(std::string_view key) {
-  Node* n = static_cast<Node*>(::operator new(NodeBytes(key.size(), 0)));
+namespace {
+
+// Zeroes a node's header and writes its key (with the length before it when long).
+template <typename Node>
+void InitNode(Node* n, std::string_view key) {
   std::memset(static_cast<void*>(n), 0, sizeof(Node));
   if (key.size() >= Node::kLongKey) {
     n->short_key_len = Node::kLongKey;
@@ -85,6 +88,13 @@ ObjectTable::Node* ObjectTable::NewHeapNode(std::string_view key) {
     n->short_key_len = static_cast<uint16_t>(key.size());
   }
   std::memcpy(n->key_data(), key.data(), key.size());
+}
+
+}  // namespace
+
+ObjectTable::Node* ObjectTable::NewHeapNode(std::string_view key) {
+  Node* n = static_cast<Node*>(::operator new(NodeBytes(key.size(), 0)));
+  InitNode(n, key);
   return n;
 }
 
@@ -93,15 +103,7 @@ ObjectTable::Node* ObjectTable::NewInlineNode(std::string_view key, std::string_
   auto offset = home_->pool().Allocate(NodeBytes(key.size(), value.size()));
   if (!offset) return nullptr;
   Node* n = reinterpret_cast<Node*>(home_->pool().At(*offset));
-  std::memset(static_cast<void*>(n), 0, sizeof(Node));
-  if (key.size() >= Node::kLongKey) {
-    n->short_key_len = Node::kLongKey;
-    auto len = static_cast<uint32_t>(key.size());
-    std::memcpy(n + 1, &len, sizeof(len));
-  } else {
-    n->short_key_len = static_cast<uint16_t>(key.size());
-  }
-  std::memcpy(n->key_data(), key.data(), key.size());
+  InitNode(n, key);
   std::memcpy(n->inline_value(), value.data(), value.size());
   n->size = static_cast<uint32_t>(value.size());
   n->flags = kInline;
