@@ -62,10 +62,9 @@ class Client {
     if (name) lib_name_ = std::move(*name);
     if (ver) lib_ver_ = std::move(*ver);
   }
-  void set_last_command(std::string_view cmd) {
-    std::lock_guard l(mu_);
-    last_command_.assign(cmd);
-  }
+  // `cmd` must outlive the client: it is a command table entry's name (set for every
+  // command, so it is a pointer store, not a copy under a lock).
+  void set_last_command(const std::string* cmd) { last_command_.store(cmd, std::memory_order_relaxed); }
 
   // One line of CLIENT LIST (without the newline).
   std::string Describe(int64_t now_ms, size_t query_buffer, size_t output_buffer) const;
@@ -81,7 +80,7 @@ class Client {
   std::string user_ = "default";  // GUARDED_BY(mu_)
   std::string lib_name_;      // GUARDED_BY(mu_)
   std::string lib_ver_;       // GUARDED_BY(mu_)
-  std::string last_command_ = "NULL";  // GUARDED_BY(mu_)
+  std::atomic<const std::string*> last_command_{nullptr};  // null: none yet
 };
 
 }  // namespace crescent::server

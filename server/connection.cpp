@@ -299,6 +299,11 @@ void Connection::Write() {
     asio::async_write(*tls_, asio::buffer(tls_scratch_), std::move(on_write));
     return;
   }
+  if (pieces_.size() == 1) {  // the usual reply: no buffer sequence to allocate
+    asio::async_write(socket_, asio::buffer(pieces_.front().data, pieces_.front().size),
+                      std::move(on_write));
+    return;
+  }
   std::vector<asio::const_buffer> buffers;
   buffers.reserve(pieces_.size());
   for (const auto& piece : pieces_) buffers.emplace_back(piece.data, piece.size);

@@ -91,7 +91,7 @@ void Dispatch(Server& server, Client& client, protocol::ReplyWriter& reply,
   auto started = std::chrono::steady_clock::now();
   int64_t now_ms = server.clock().NowMs();
   client.Touch(now_ms);
-  client.set_last_command(entry->full_name);
+  client.set_last_command(&entry->full_name);
   CommandContext ctx{args, reply, client, server, server.store(), now_ms, entry->full_name};
   spec.handler(ctx);
   // Nanoseconds for the histogram: most commands take well under a microsecond, which
