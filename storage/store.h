@@ -5,8 +5,8 @@
 //
 // Object model (Mooncake Store's): an object has a key, a value of `size` bytes, a
 // version, an XXH3 checksum, one or more replicas on distinct segments, an expiry, a
-// lease deadline, a soft-pin deadline and a hard pin. Values live in the pools, never in
-// heap strings. A write becomes visible whole: its replicas are filled before it is
+// lease deadline, a soft-pin deadline and a hard pin. Committed values live in the pools,
+// never in heap strings. A write becomes visible whole: its replicas are filled before it is
 // committed under the key's shard lock, so a reader sees the complete old value or the
 // complete new one.
 //
@@ -90,7 +90,9 @@ struct ReplicateConfig {
 };
 
 // A value copied into one or more segments outside any shard lock, ready to be
-// committed to a key. Destroying it uncommitted gives the memory back.
+// committed to a key; or, when small with one replica (is_inline), held here until the
+// commit places it with the key's node in the home segment (its node's size depends on
+// the key, which only the commit knows). Destroying it uncommitted gives the memory back.
 class PreparedValue {
  public:
   PreparedValue() = default;
