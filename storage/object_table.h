@@ -5,10 +5,11 @@
 // can use Redis's reverse-binary cursor: a key present for a whole scan is returned at
 // least once even if the table grows or shrinks between calls. A shard rehashes all at
 // once under its lock; shards are small (keys / kShards), so the pause is short.
-// A node holds the key inline, the object's metadata and its replicas (the first
-// inline, the others in a side array). Keys with an expiry are also in the shard's
-// expiry index, ordered by deadline, which active expiry walks; nodes with an
-// unfinished PutStart are in the shard's pending index, which the stale-put sweep walks.
+// A node holds the key, the object's common metadata and, for a small value, the value
+// itself; the rest is in an optional extension (see Node). Keys with an expiry are also
+// in the shard's expiry index, ordered by deadline, which active expiry walks; nodes with
+// an unfinished PutStart are in the shard's pending index, which the stale-put sweep
+// walks.
 //
 // A node is visible (exists for readers) when it holds a committed value. A node whose
 // only content is a pending put is invisible, and is removed if the put is revoked, so
