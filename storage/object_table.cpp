@@ -175,7 +175,7 @@ ObjectTable::Node* ObjectTable::LockedInsert(Shard& shard, std::string_view key,
                                              Node* fresh) {
   Node* n = fresh != nullptr ? fresh : NewHeapNode(key);
   ++shard.count;
-  shard.node_bytes += NodeBytes(key.size(), 0);
+  shard.node_bytes += HeapBytes(n);
   LockedMaybeResize(shard);
   Node*& head = shard.buckets[hash & (shard.buckets.size() - 1)];
   n->next = head;
@@ -188,7 +188,7 @@ void ObjectTable::LockedUnlink(Shard& shard, Node* node) {
   while (*link != node) link = &(*link)->next;
   *link = node->next;
   --shard.count;
-  shard.node_bytes -= NodeBytes(node->key_len(), 0);
+  shard.node_bytes -= HeapBytes(node);
   int64_t expiry = ExpireOf(shard, node);
   if (expiry != kNoExpiry) shard.expiries.erase({expiry, node});
 }
@@ -213,6 +213,7 @@ void ObjectTable::LockedReplace(Shard& shard, Node* old, Node* fresh) {
       shard.pending.insert({e->pending->deadline_ms, fresh});
     }
   }
+  shard.node_bytes = shard.node_bytes + HeapBytes(fresh) - HeapBytes(old);
   FreeNode(old);
 }
 

@@ -215,7 +215,7 @@ class ObjectTable {
     std::vector<uint32_t> free_exts;
     int64_t leases_swept_ms = 0;
     size_t value_bytes = 0;
-    size_t node_bytes = 0;
+    size_t node_bytes = 0;  // heap nodes only: inline ones are counted by their pool
     uint64_t hits = 0;
     uint64_t misses = 0;
     uint64_t expired = 0;
@@ -281,6 +281,10 @@ class ObjectTable {
   // An unlinked kInline node holding `value`, in the home pool; null when it has no room
   // (the caller returns kOutOfMemory before changing anything, and Store evicts).
   Node* NewInlineNode(std::string_view key, std::string_view value);
+  // What the node costs outside the pools (Shard::node_bytes): an inline node is in one.
+  static size_t HeapBytes(const Node* node) {
+    return node->is_inline() ? 0 : NodeBytes(node->key_len(), 0);
+  }
   // Frees an unlinked node's memory (not its value's replicas or ext).
   void FreeNode(Node* node);
   size_t NodeAllocationBytes(Node* node) const;
