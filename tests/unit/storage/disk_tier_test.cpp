@@ -258,6 +258,9 @@ TEST_CASE("disk_tier: a corrupt record is deleted, counted, logged and never ret
   CHECK(tier->GetStats().corruptions == 2);
   CHECK(log.Contains("dropping corrupt record 'flipped'"));
   CHECK(log.Contains("value checksum mismatch"));
+  // ForEach sees what has reached RocksDB: in async mode the deletes of the two records
+  // dropped above are written first, or ForEach would meet (and count) them again.
+  REQUIRE(tier->Flush().ok());
   // ForEach skips (and drops) the other two.
   const auto all = Collect(*tier);
   CHECK(all.size() == 1);
