@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 #include <rocksdb/convenience.h>
 #include <rocksdb/env.h>
+#include <rocksdb/table.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -74,6 +75,11 @@ Status DiskTier::Impl::Open() {
   // Without it, the space of overwritten and deleted blobs would never come back.
   opts.enable_blob_garbage_collection = true;
   opts.write_buffer_size = o_.memtable_bytes;
+  // SST blocks (keys and blob indexes) carry XXH3 checksums: Debian's RocksDB computes
+  // CRC32c, the default, in software.
+  rocksdb::BlockBasedTableOptions table;
+  table.checksum = rocksdb::kXXH3;
+  opts.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
   opts.compaction_filter = &filter_;
   opts.keep_log_file_num = 4;
   // Recovery is ours (a reopen, see disk_tier_recovery.cpp), not RocksDB's own resume.
@@ -97,12 +103,13 @@ Status DiskTier::Impl::Open() {
   write_options_.sync = o_.mode == DiskTier::Mode::kSync;
   if (async()) {
     // The disk tier takes the CPU the request path leaves (see disk_tier.h): RocksDB's
-    // flush (HIGH) and compaction (LOW) threads run at nice 19, like the writer thread.
+    // flush (HIGH) and compaction (LOW) threads run under SCHED_IDLE, like the writer
+    // thread (RocksDB applies it when a thread next takes a job).
     // Best effort: an Env that cannot (a test's) keeps normal priority.
     (void)opts.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::HIGH,
-                                               rocksdb::CpuPriority::kLow);
+                                               rocksdb::CpuPriority::kIdle);
     (void)opts.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::LOW,
-                                               rocksdb::CpuPriority::kLow);
+                                               rocksdb::CpuPriority::kIdle);
     try {
       writer_ = std::thread([this] { WriterLoop(); });
     } catch (const std::system_error&) {
@@ -135,7 +142,7 @@ Status DiskTier::Impl::Put(std::string_view key, std::string_view value,
   if (async()) return PutAsync(key, value, meta, options);
   // Header and value go to RocksDB as two slices: the WriteBatch's copy is the only one.
   char header[kDiskRecordHeaderSize];
-  EncodeDiskRecordHeader(meta, value, header);
+  EncodeDiskRecordHeader(meta, key, value, header);
   const rocksdb::Slice key_part = ToSlice(key);
   const rocksdb::Slice value_parts[] = {rocksdb::Slice(header, sizeof header), ToSlice(value)};
   rocksdb::WriteBatch batch;
@@ -224,13 +231,13 @@ StatusOr<bool> DiskTier::Impl::Read(std::string_view key,
     if (!db_) return Unavailable();
     rocksdb::PinnableSlice raw;
     const rocksdb::Status rs =
-        db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), ToSlice(key), &raw);
+        db_->Get(RecordReadOptions(), db_->DefaultColumnFamily(), ToSlice(key), &raw);
     if (rs.IsNotFound()) return false;
-    if (rs.IsCorruption()) {  // RocksDB's own block or blob checksum
+    if (rs.IsCorruption()) {  // a structural fault RocksDB noticed (its checksums are off)
       corrupt = rs.ToString();
     } else if (!rs.ok()) {
       return Convert(rs, "read");
-    } else if (auto d = DecodeDiskRecord(ToView(raw), /*verify_checksum=*/true); !d.ok()) {
+    } else if (auto d = DecodeDiskRecord(key, ToView(raw), /*verify_checksum=*/true); !d.ok()) {
       corrupt = d.status().message();
     } else {
       if (DiskRecordExpired(d->meta.expire_at_ms, now)) return false;
@@ -272,9 +279,9 @@ bool DiskTier::Impl::StillCorrupt(std::string_view key) {
   if (!db_) return false;
   rocksdb::PinnableSlice raw;
   const rocksdb::Status rs =
-      db_->Get(rocksdb::ReadOptions(), db_->DefaultColumnFamily(), ToSlice(key), &raw);
+      db_->Get(RecordReadOptions(), db_->DefaultColumnFamily(), ToSlice(key), &raw);
   if (rs.IsCorruption()) return true;
-  return rs.ok() && !DecodeDiskRecord(ToView(raw), /*verify_checksum=*/true).ok();
+  return rs.ok() && !DecodeDiskRecord(key, ToView(raw), /*verify_checksum=*/true).ok();
 }
 
 Status DiskTier::Impl::ForEach(
@@ -284,11 +291,11 @@ Status DiskTier::Impl::ForEach(
   {
     std::shared_lock readers(db_mu_);
     if (!db_) return Unavailable();
-    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(rocksdb::ReadOptions()));
+    std::unique_ptr<rocksdb::Iterator> it(db_->NewIterator(RecordReadOptions()));
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
       const std::string_view key = ToView(it->key());
       if (IsMasked(key)) continue;
-      auto d = DecodeDiskRecord(ToView(it->value()), /*verify_checksum=*/true);
+      auto d = DecodeDiskRecord(key, ToView(it->value()), /*verify_checksum=*/true);
       if (!d.ok()) {
         corrupt.emplace_back(std::string(key), d.status().message());
         continue;

@@ -9,9 +9,10 @@
 // its batch has been written, so memory held by the tier (copies, or pool memory kept
 // by pins) never exceeds it by more than the (never refused, and coalesced) deletes'
 // keys. The writer takes up to kMaxBatchBytes of ops per WriteBatch (WAL written, not
-// fsynced) and runs at nice 19. See disk_tier_impl.h for how this interacts with
+// fsynced) and runs under SCHED_IDLE. See disk_tier_impl.h for how this interacts with
 // DeleteAll (the gate) and with reads (latest_).
 #include <pthread.h>
+#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -31,8 +32,8 @@ namespace {
 // latest_ and the queue's bytes are released progressively.
 constexpr size_t kMaxBatchBytes = 4u << 20;
 
-// The writer thread's nice value: RocksDB's CpuPriority::kLow, which its flush and
-// compaction threads get (disk_tier.cpp, Open).
+// The writer thread's nice value where SCHED_IDLE (RocksDB's CpuPriority::kIdle, which
+// its flush and compaction threads get: disk_tier.cpp, Open) is refused.
 constexpr int kDiskTierNice = 19;
 
 Status Closing() { return Status(StatusCode::kInternal, "disk tier is closing"); }
@@ -40,9 +41,11 @@ Status Closing() { return Status(StatusCode::kInternal, "disk tier is closing");
 }  // namespace
 
 void DiskTier::Impl::LowerThisThreadPriority() {
-  // Linux: the nice value is per thread. Raising it needs no privilege; a failure only
+  // Linux: the policy is per thread. Lowering it needs no privilege; a failure only
   // leaves the normal priority.
-  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kDiskTierNice);
+  sched_param param{};
+  if (::sched_setscheduler(0, SCHED_IDLE, &param) != 0)
+    (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kDiskTierNice);
 }
 
 bool DiskTier::Impl::WaitForRoomLocked(std::unique_lock<std::mutex>& l, size_t need,
@@ -216,7 +219,7 @@ void DiskTier::Impl::WriterLoop() {
         }
         // Header and value as two slices: the batch's copy is the only one.
         char header[kDiskRecordHeaderSize];
-        EncodeDiskRecordHeader(op->meta, op->value(), header);
+        EncodeDiskRecordHeader(op->meta, op->key, op->value(), header);
         const rocksdb::Slice key_part = ToSlice(op->key);
         const rocksdb::Slice value_parts[] = {rocksdb::Slice(header, sizeof header),
                                               ToSlice(op->value())};

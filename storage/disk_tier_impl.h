@@ -72,6 +72,15 @@ namespace crescent::storage::disk_internal {
 inline rocksdb::Slice ToSlice(std::string_view s) { return rocksdb::Slice(s.data(), s.size()); }
 inline std::string_view ToView(const rocksdb::Slice& s) { return {s.data(), s.size()}; }
 
+// Options for the reads that decode records: RocksDB's CRC32c checks are skipped, because
+// every record read is verified by its own XXH3 checksum and key tag (disk_record.h),
+// which cost a fraction of Debian's software CRC32c. Compaction still checks RocksDB's.
+inline rocksdb::ReadOptions RecordReadOptions() {
+  rocksdb::ReadOptions options;
+  options.verify_checksums = false;
+  return options;
+}
+
 int64_t SteadyNowMs();
 
 // The short, stable text a client may see for a RocksDB failure, and its code.
@@ -232,7 +241,7 @@ class DiskTier::Impl {
   // > 0) within wait_ms; may release l while waiting. Non-waiting callers get no room
   // while anyone waits.
   bool WaitForRoomLocked(std::unique_lock<std::mutex>& l, size_t need, int64_t wait_ms);
-  // Lowers the calling thread's CPU priority (nice kDiskTierNice).
+  // Lowers the calling thread's CPU priority: SCHED_IDLE, else nice kDiskTierNice.
   static void LowerThisThreadPriority();
   Status DeleteAsync(std::string_view key);
   void EnqueueLocked(std::shared_ptr<disk_internal::PendingOp> op);

@@ -33,9 +33,9 @@ PARTS=${PARTS:-get,put}
 BENCH=$BUILD_DIR/crescent-bench
 CRESCENTD=$BUILD_DIR/crescentd
 if [ "$QUICK" = 1 ]; then
-  MEMORY_MB=${MEMORY_MB:-128} GET_SECS=3 PUT_SECS=2 PUT_MEMORY_MB=768 PUT_KEYS=2048
+  MEMORY_MB=${MEMORY_MB:-128} GET_SECS=3 PUT_SECS=2 PUT_MEMORY_MB=768 PUT_KEYS=2048 PUT_ROUNDS=${PUT_ROUNDS:-2}
 else
-  MEMORY_MB=${MEMORY_MB:-256} GET_SECS=10 PUT_SECS=6 PUT_MEMORY_MB=1024 PUT_KEYS=4096
+  MEMORY_MB=${MEMORY_MB:-256} GET_SECS=10 PUT_SECS=4 PUT_MEMORY_MB=1024 PUT_KEYS=4096 PUT_ROUNDS=${PUT_ROUNDS:-5}
 fi
 # Working set: three times maxmemory.
 NKEYS=$((3 * MEMORY_MB * 1024 * 1024 / VALUE_SIZE))
@@ -244,33 +244,56 @@ fi  # get
 # Same key set (random among PUT_KEYS keys, overwrites), same clients; maxmemory large
 # enough that nothing is evicted.
 declare -A P
-PUT_MODES=""
-[[ ",$PARTS," == *,put,* ]] && PUT_MODES="async off"
-for mode in $PUT_MODES; do
+# Rounds alternate the two modes (async first in odd rounds, off first in even ones), so
+# that the machine's drift hits both alike; the table quotes medians.
+median() { tr ' ' '\n' | grep -v '^$' | sort -g | awk '{ v[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+put_round() {  # mode round
+  local mode=$1 round=$2 out
   start_crescent "put-$mode" "$mode" "$PUT_MEMORY_MB"
   out=$("$BENCH" --port "$PORT" --server-pid "$CRESCENT_PID" --workload set --keyspace "$PUT_KEYS" \
     --value-size "$VALUE_SIZE" --threads "$THREADS" --connections $((2 * THREADS)) --pipeline 1 \
     --duration "$PUT_SECS" --warmup 0.5 --json 2>"$WORK/put.err") ||
     problem "crescent-bench set ($mode): $(jget "$out" errors) error replies; first: $(jget "$out" first_error) $(tail -2 "$WORK/put.err" | tr '\n' ' ')"
-  echo "put-$mode: $out" >>"$WORK/crescent-bench.jsonl"
-  P[$mode|ops]=$(jget "$out" ops_per_sec)
-  P[$mode|p99]=$(awk -v u="$(jget "$out" p99_us)" 'BEGIN { if (u == "") print "-"; else printf "%.2f", u / 1000 }')
-  P[$mode|scpu]=$(jget "$out" server_cpu_us_per_req)
+  echo "put-$mode-$round: $out" >>"$WORK/crescent-bench.jsonl"
+  local ops p99 scpu
+  ops=$(jget "$out" ops_per_sec)
+  p99=$(awk -v u="$(jget "$out" p99_us)" 'BEGIN { if (u != "") printf "%.2f", u / 1000 }')
+  scpu=$(jget "$out" server_cpu_us_per_req)
+  P[$mode|ops_all]+=" $ops" P[$mode|p99_all]+=" $p99" P[$mode|scpu_all]+=" $scpu"
+  P[$mode|sets]=$(awk -v a="${P[$mode|sets]:-0}" -v o="${ops:-0}" -v s="$PUT_SECS" 'BEGIN { printf "%.0f", a + o * (s + 0.5) }')
   if check_alive "put-$mode"; then
-    P[$mode|dropped]=$(info disk_async_dropped)
-    P[$mode|writes]=$(info disk_writes)
-    P[$mode|depth]=$(info disk_queue_depth)
-    P[$mode|evicted]=$(info evicted_keys stats)
-    [ "${P[$mode|evicted]:-0}" = 0 ] || problem "put $mode: ${P[$mode|evicted]} keys evicted"
+    local dropped writes evicted
+    dropped=$(info disk_async_dropped) writes=$(info disk_writes) evicted=$(info evicted_keys stats)
+    P[$mode|dropped]=$((${P[$mode|dropped]:-0} + ${dropped:-0}))
+    P[$mode|writes]=$((${P[$mode|writes]:-0} + ${writes:-0}))
+    [ "${evicted:-0}" = 0 ] || problem "put $mode round $round: $evicted keys evicted"
   fi
-  log "PUT $mode: $(fmt "${P[$mode|ops]}") ops/s, p99 ${P[$mode|p99]} ms, disk_writes ${P[$mode|writes]:-?}, dropped ${P[$mode|dropped]:-?}, queue ${P[$mode|depth]:-?}"
+  log "PUT $mode round $round: $(fmt "$ops") ops/s, p99 $p99 ms, disk_writes ${writes:-?}, dropped ${dropped:-?}"
   stop_crescent
   rm -rf "$WORK/put-$mode-data"
-done
+}
+if [[ ",$PARTS," == *,put,* ]]; then
+  for round in $(seq 1 "$PUT_ROUNDS"); do
+    if [ $((round % 2)) = 1 ]; then put_round async "$round"; put_round off "$round"
+    else put_round off "$round"; put_round async "$round"; fi
+  done
+  for mode in async off; do
+    P[$mode|ops]=$(median <<<"${P[$mode|ops_all]}")
+    P[$mode|p99]=$(median <<<"${P[$mode|p99_all]}")
+    P[$mode|scpu]=$(median <<<"${P[$mode|scpu_all]}")
+  done
+  # Per-round ratios (the two runs of a round are adjacent in time): their median is the
+  # figure least moved by the machine's drift.
+  read -ra A_OPS <<<"${P[async|ops_all]}"
+  read -ra O_OPS <<<"${P[off|ops_all]}"
+  P[ratios]=""
+  for i in "${!A_OPS[@]}"; do P[ratios]+=" $(ratio "${O_OPS[$i]:-}" "${A_OPS[$i]}")"; done
+  P[ratio]=$(median <<<"$(tr ' ' '\n' <<<"${P[ratios]}" | grep -v '^-$' | tr '\n' ' ')")
+fi
 # Drops under an unthrottled PUT load are the documented behaviour of a full queue: a
 # note in the report, not a failure.
 if [ "${P[async|dropped]:-0}" != 0 ]; then
-  log "put async: disk_async_dropped ${P[async|dropped]} of $(awk -v o="${P[async|ops]}" -v s="$PUT_SECS" 'BEGIN { printf "%.0f", o * (s + 0.5) }') SETs (queue full: those values never reached the disk)"
+  log "put async: disk_async_dropped ${P[async|dropped]} of about ${P[async|sets]} SETs (queue full: those values never reached the disk)"
 fi
 
 # ---------------------------------------------------------------- report
@@ -279,20 +302,20 @@ goal() { awk -v r="$1" -v g="$2" 'BEGIN { if (r == "-") print "-"; else if (r + 
 report() {
   local gr pr
   gr=$(ratio "$R_READ_OPS" "$C_GET_OPS")
-  pr=$(ratio "${P[off|ops]:-}" "${P[async|ops]:-}")
+  pr=$(awk -v r="${P[ratio]:-}" 'BEGIN { if (r == "") print "-"; else printf "%.2f", r }')
   echo "## Crescent SSD tier ($(date +%F), $(nproc) cores$([ "$QUICK" = 1 ] && echo ', QUICK'))"
   echo
   echo "| workload | peer | Crescent | ratio | goal |"
   echo "|---|---:|---:|---:|---|"
   [[ ",$PARTS," == *,get,* ]] && echo "| GET from disk, $((VALUE_SIZE / 1024)) KiB, $NKEYS keys (3x maxmemory ${MEMORY_MB} MB), uniform random, $THREADS threads | db_bench readrandom: $(fmt "$R_READ_OPS") ops/s, $(mibs "$R_READ_OPS") MiB/s | $(fmt "$C_GET_OPS") ops/s, $(mibs "$C_GET_OPS") MiB/s | $gr | $(goal "$gr" 0.5) |"
-  [[ ",$PARTS," == *,put,* ]] && echo "| PUT $((VALUE_SIZE / 1024)) KiB, $PUT_KEYS keys, $((2 * THREADS)) conns, ${PUT_SECS} s | persistence off: $(fmt "${P[off|ops]:-}") ops/s, $(mibs "${P[off|ops]:-}") MiB/s | persistence async: $(fmt "${P[async|ops]:-}") ops/s, $(mibs "${P[async|ops]:-}") MiB/s | $pr | $(goal "$pr" 0.9) |"
+  [[ ",$PARTS," == *,put,* ]] && echo "| PUT $((VALUE_SIZE / 1024)) KiB, $PUT_KEYS keys, $((2 * THREADS)) conns, median of $PUT_ROUNDS rounds of ${PUT_SECS} s | persistence off: $(fmt "${P[off|ops]:-}") ops/s, $(mibs "${P[off|ops]:-}") MiB/s | persistence async: $(fmt "${P[async|ops]:-}") ops/s, $(mibs "${P[async|ops]:-}") MiB/s | $pr | $(goal "$pr" 0.9) |"
   echo
   echo "Notes:"
   echo "- Machine load average (1/5/15 min): $LOAD_BEFORE before, $LOAD_AFTER after; clients, server and db_bench share the same $(nproc) cores."
   echo "- Value size $VALUE_SIZE B, 16-byte keys; RocksDB BlobDB (min_blob_size 65536), no compression, on $(df -P "$WORK" | awk 'NR==2 {print $1}'); everything fits the OS page cache ($(awk '/MemTotal/ {printf "%.0f", $2/1048576}' /proc/meminfo) GiB RAM), so \"disk\" reads are mostly page-cache reads for both."
   [[ ",$PARTS," == *,get,* ]] && echo "- GET from disk: load of $NKEYS keys in $LOAD_S s (16 MiB batches, each waiting for disk_queue_depth:0; $(mibs "$(awk -v n="$NKEYS" -v t="$LOAD_S" 'BEGIN { print n / t }')") MiB/s); dbsize $DBSIZE, disk_only_objects $DISK_ONLY, disk_async_dropped $DROPPED. GET run ${GET_SECS} s, crescent-bench $THREADS threads x 1 connection, pipeline 1: $(fmt "$C_GET_GETS") GETs, $(fmt "$C_GET_HITS") hits, $(fmt "$C_GET_MISSES") nil; p99 $C_GET_P99 ms; server CPU $(fmt "$C_GET_SCPU" 1) µs/req. INFO persistence during the run: disk_reads +${D[disk_reads]:-?}, disk_read_hits +${D[disk_read_hits]:-?}, promoted_objects +${D[promoted_objects]:-?}, demoted_objects +${D[demoted_objects]:-?}, disk_bytes_read +$(mibs "$(awk -v b="${D[disk_bytes_read]:-0}" -v s="$VALUE_SIZE" 'BEGIN { print b / s }')") MiB. Reads promote values back to memory, so a share of GETs (about maxmemory / working set) hit memory."
   [[ ",$PARTS," == *,get,* ]] && echo "- db_bench $(db_bench --version 2>/dev/null | head -1 | awk '{print $NF}'): --benchmarks=fillseq,readrandom --num=$NKEYS --value_size=$VALUE_SIZE --threads=$THREADS --duration=$GET_SECS (readrandom only) --compression_type=none --enable_blob_files=true --min_blob_size=65536; fillseq $(fmt "$R_FILL_OPS") ops/s ($(mibs "$R_FILL_OPS") MiB/s); readrandom ${R_READ_FOUND:-?}."
-  [[ ",$PARTS," == *,put,* ]] && echo "- PUT: crescentd --maxmemory ${PUT_MEMORY_MB}MB --io-threads $THREADS, random overwrites of $PUT_KEYS keys, 0.5 s warm-up; p99 off ${P[off|p99]:-?} ms / async ${P[async|p99]:-?} ms; server CPU µs/req off $(fmt "${P[off|scpu]:-}" 1) / async $(fmt "${P[async|scpu]:-}" 1); async: disk_writes ${P[async|writes]:-?}, disk_async_dropped ${P[async|dropped]:-?}, queue depth at the end ${P[async|depth]:-?}. A dropped write skips RocksDB (crescentd finds the queue full before copying the value and queues one delete of the key instead), so drops flatter the async figure; the disk tier's threads run at nice 19, so under this CPU-saturating load they write only what the spare CPU allows."
+  [[ ",$PARTS," == *,put,* ]] && echo "- PUT: crescentd --maxmemory ${PUT_MEMORY_MB}MB --io-threads $THREADS, random overwrites of $PUT_KEYS keys, 0.5 s warm-up, $PUT_ROUNDS rounds alternating the modes; ops/s per round off${P[off|ops_all]:-} / async${P[async|ops_all]:-}; ratio per round${P[ratios]:-} (the table: their median); median p99 off ${P[off|p99]:-?} ms / async ${P[async|p99]:-?} ms; median server CPU µs/req off $(fmt "${P[off|scpu]:-}" 1) / async $(fmt "${P[async|scpu]:-}" 1); async, all rounds: disk_writes ${P[async|writes]:-?}, disk_async_dropped ${P[async|dropped]:-?} of about ${P[async|sets]:-?} SETs. A dropped write skips RocksDB (crescentd finds the queue full before copying the value and queues one delete of the key instead), so drops flatter the async figure; the disk tier's threads run under SCHED_IDLE, so under this CPU-saturating load they write only what the spare CPU allows."
   if [ ${#PROBLEMS[@]} -gt 0 ]; then
     echo
     echo "Problems:"

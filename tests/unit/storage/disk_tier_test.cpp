@@ -8,6 +8,8 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "tests/unit/storage/disk_tier_test_util.h"
 
 namespace crescent::storage {
@@ -18,37 +20,60 @@ TEST_SUITE("disk_tier") {
 TEST_CASE("disk_record: round trip, and every kind of damage is detected") {
   const std::string value = Pattern(1000, 7);
   const DiskRecordMeta meta = Meta(42, 1'700'000'123'456, true, false);
-  const std::string enc = EncodeDiskRecord(meta, value);
+  const std::string enc = EncodeDiskRecord(meta, "k1", value);
   REQUIRE(enc.size() == kDiskRecordHeaderSize + value.size());
-  auto d = DecodeDiskRecord(enc, true);
+  CHECK(enc[0] == kDiskRecordFormat);
+  auto d = DecodeDiskRecord("k1", enc, true);
   REQUIRE(d.ok());
   CHECK(d->meta == meta);
   CHECK(d->value == value);
   CHECK(d->checksum == DiskRecordChecksum(value));
   CHECK(PeekDiskRecordExpiry(enc) == meta.expire_at_ms);
 
-  auto empty = DecodeDiskRecord(EncodeDiskRecord(Meta(1), ""), true);
+  auto empty = DecodeDiskRecord("", EncodeDiskRecord(Meta(1), "", ""), true);
   REQUIRE(empty.ok());
   CHECK(empty->value.empty());
 
   auto damaged = [&](size_t offset, char x) {
     std::string bad = enc;
     bad[offset] = static_cast<char>(bad[offset] ^ x);
-    return DecodeDiskRecord(bad, true).status().code();
+    return DecodeDiskRecord("k1", bad, true).status().code();
   };
   CHECK(damaged(0, 0x01) == StatusCode::kCorruption);                           // format
   CHECK(damaged(1, 0x40) == StatusCode::kCorruption);                           // unknown flag
-  CHECK(damaged(3, 0x01) == StatusCode::kCorruption);                           // reserved
+  CHECK(damaged(3, 0x01) == StatusCode::kCorruption);                           // key tag
+  CHECK(damaged(7, 0x80) == StatusCode::kCorruption);                           // key tag
   CHECK(damaged(24, 0x01) == StatusCode::kCorruption);                          // length
   CHECK(damaged(33, 0x01) == StatusCode::kCorruption);                          // checksum
   CHECK(damaged(kDiskRecordHeaderSize + 500, 0x01) == StatusCode::kCorruption);  // value
-  CHECK(DecodeDiskRecord(enc.substr(0, 39), true).status().code() == StatusCode::kCorruption);
-  CHECK(DecodeDiskRecord(enc.substr(0, enc.size() - 1), true).status().code() ==
+  CHECK(DecodeDiskRecord("k1", enc.substr(0, 39), true).status().code() ==
         StatusCode::kCorruption);
+  CHECK(DecodeDiskRecord("k1", enc.substr(0, enc.size() - 1), true).status().code() ==
+        StatusCode::kCorruption);
+  // An intact record read under another key (a damaged index) is caught, with or
+  // without the value's checksum.
+  auto other = DecodeDiskRecord("k2", enc, true);
+  CHECK(other.status().code() == StatusCode::kCorruption);
+  CHECK(other.status().message() == "record belongs to another key");
+  CHECK_FALSE(DecodeDiskRecord("k2", enc, false).ok());
   // Without verification a damaged value decodes (the compaction filter's fast path).
   std::string bad = enc;
   bad.back() ^= 1;
-  CHECK(DecodeDiskRecord(bad, false).ok());
+  CHECK(DecodeDiskRecord("k1", bad, false).ok());
+}
+
+TEST_CASE("disk_record: format 1 records (no key tag) are still read") {
+  const std::string value = Pattern(100, 3);
+  std::string v1 = EncodeDiskRecord(Meta(7, 123), "any", value);
+  v1[0] = 1;
+  std::fill(v1.begin() + 2, v1.begin() + 8, '\0');
+  auto d = DecodeDiskRecord("whatever key", v1, true);
+  REQUIRE(d.ok());
+  CHECK(d->value == value);
+  CHECK(d->meta == Meta(7, 123));
+  CHECK(PeekDiskRecordExpiry(v1) == 123);
+  v1[4] = 1;  // format 1 keeps bytes 2..7 zero
+  CHECK(DecodeDiskRecord("whatever key", v1, true).status().code() == StatusCode::kCorruption);
 }
 
 TEST_CASE("disk_tier: small and large values round trip with metadata") {
@@ -238,26 +263,31 @@ TEST_CASE("disk_tier: a corrupt record is deleted, counted, logged and never ret
   auto tier = OpenTier(o);
 
   const std::string good = Pattern(300, 1);
-  std::string flipped = EncodeDiskRecord(Meta(1), good);
+  std::string flipped = EncodeDiskRecord(Meta(1), "flipped", good);
   flipped[kDiskRecordHeaderSize + 17] ^= 0x20;  // one bit of the value
-  std::string big_flipped = EncodeDiskRecord(Meta(1), Pattern(16 * KiB, 2));  // a blob
+  std::string big_flipped = EncodeDiskRecord(Meta(1), "big", Pattern(16 * KiB, 2));  // a blob
   big_flipped[kDiskRecordHeaderSize + 9000] ^= 0x01;
-  std::string bad_format = EncodeDiskRecord(Meta(1), good);
+  std::string bad_format = EncodeDiskRecord(Meta(1), "format", good);
   bad_format[0] = 9;
+  // An intact record of "good" found under "moved": what a damaged index would do.
+  const std::string moved = EncodeDiskRecord(Meta(1), "good", good);
   REQUIRE(tier->PutRawForTest("flipped", flipped).ok());
   REQUIRE(tier->PutRawForTest("big", big_flipped).ok());
+  REQUIRE(tier->PutRawForTest("moved", moved).ok());
   REQUIRE(tier->PutRawForTest("format", bad_format).ok());
   REQUIRE(tier->PutRawForTest("short", "xyz").ok());
   REQUIRE(tier->Put("good", good, Meta(1)).ok());
   REQUIRE(tier->Flush().ok());
-  REQUIRE(*tier->CountRawForTest() == 5);
+  REQUIRE(*tier->CountRawForTest() == 6);
 
   CHECK_FALSE(MustGet(*tier, "flipped"));
   CHECK_FALSE(MustGet(*tier, "big"));
+  CHECK_FALSE(MustGet(*tier, "moved"));
   CHECK(MustGet(*tier, "good")->value == good);
-  CHECK(tier->GetStats().corruptions == 2);
+  CHECK(tier->GetStats().corruptions == 3);
   CHECK(log.Contains("dropping corrupt record 'flipped'"));
   CHECK(log.Contains("value checksum mismatch"));
+  CHECK(log.Contains("record belongs to another key"));
   // ForEach sees what has reached RocksDB: in async mode the deletes of the two records
   // dropped above are written first, or ForEach would meet (and count) them again.
   REQUIRE(tier->Flush().ok());
@@ -265,12 +295,12 @@ TEST_CASE("disk_tier: a corrupt record is deleted, counted, logged and never ret
   const auto all = Collect(*tier);
   CHECK(all.size() == 1);
   CHECK(all.count("good") == 1);
-  CHECK(tier->GetStats().corruptions == 4);
+  CHECK(tier->GetStats().corruptions == 5);
   CHECK(log.Contains("unknown record format"));
   REQUIRE(tier->Flush().ok());
   CHECK(*tier->CountRawForTest() == 1);  // the corrupt ones were deleted
   CHECK_FALSE(MustGet(*tier, "flipped"));
-  CHECK(tier->GetStats().corruptions == 4);  // gone, so not counted again
+  CHECK(tier->GetStats().corruptions == 5);  // gone, so not counted again
 }
 
 TEST_CASE("disk_tier: a full async queue refuses with kBusy and drops the older copy") {
