@@ -103,8 +103,8 @@ Status DiskTier::Impl::Open() {
   write_options_.sync = o_.mode == DiskTier::Mode::kSync;
   if (async()) {
     // The disk tier takes the CPU the request path leaves (see disk_tier.h): RocksDB's
-    // flush (HIGH) and compaction (LOW) threads run under SCHED_IDLE, like the writer
-    // thread (RocksDB applies it when a thread next takes a job).
+    // flush (HIGH) and compaction (LOW) threads run under SCHED_IDLE (RocksDB applies it
+    // when a thread next takes a job); they hold no lock a request thread waits for.
     // Best effort: an Env that cannot (a test's) keeps normal priority.
     (void)opts.env->LowerThreadPoolCPUPriority(rocksdb::Env::Priority::HIGH,
                                                rocksdb::CpuPriority::kIdle);

@@ -29,8 +29,8 @@
 //    only what has reached RocksDB (Flush first). Ok from an async Put means "queued",
 //    not "on disk": if the later write fails the object is lost from the tier (counted
 //    in async_dropped), which a cache allows.
-//    The writer thread and RocksDB's flush and compaction threads run under SCHED_IDLE
-//    (nice 19 if refused): the disk tier takes the CPU the request path leaves. Under a
+//    The writer thread runs at nice 19 and RocksDB's flush and compaction threads under
+//    SCHED_IDLE: the disk tier takes the CPU the request path leaves. Under a
 //    load that saturates the CPU, fewer writes reach the disk (more are refused) rather
 //    than every request slowing down; when the load eases, the queue drains at full
 //    speed.

@@ -9,10 +9,9 @@
 // its batch has been written, so memory held by the tier (copies, or pool memory kept
 // by pins) never exceeds it by more than the (never refused, and coalesced) deletes'
 // keys. The writer takes up to kMaxBatchBytes of ops per WriteBatch (WAL written, not
-// fsynced) and runs under SCHED_IDLE. See disk_tier_impl.h for how this interacts with
+// fsynced) and runs at nice 19. See disk_tier_impl.h for how this interacts with
 // DeleteAll (the gate) and with reads (latest_).
 #include <pthread.h>
-#include <sched.h>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -32,8 +31,8 @@ namespace {
 // latest_ and the queue's bytes are released progressively.
 constexpr size_t kMaxBatchBytes = 4u << 20;
 
-// The writer thread's nice value where SCHED_IDLE (RocksDB's CpuPriority::kIdle, which
-// its flush and compaction threads get: disk_tier.cpp, Open) is refused.
+// The writer thread's nice value (RocksDB's flush and compaction threads run under
+// SCHED_IDLE: disk_tier.cpp, Open).
 constexpr int kDiskTierNice = 19;
 
 Status Closing() { return Status(StatusCode::kInternal, "disk tier is closing"); }
@@ -41,11 +40,12 @@ Status Closing() { return Status(StatusCode::kInternal, "disk tier is closing");
 }  // namespace
 
 void DiskTier::Impl::LowerThisThreadPriority() {
-  // Linux: the policy is per thread. Lowering it needs no privilege; a failure only
-  // leaves the normal priority.
-  sched_param param{};
-  if (::sched_setscheduler(0, SCHED_IDLE, &param) != 0)
-    (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kDiskTierNice);
+  // Linux: the nice value is per thread. Raising it needs no privilege; a failure only
+  // leaves the normal priority. Not SCHED_IDLE, as RocksDB's threads: this thread takes
+  // locks that request threads wait for (the queue's, the memory pool's when a pin is
+  // released), and an idle-class thread preempted while holding one stalls them until
+  // the CPU goes idle.
+  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kDiskTierNice);
 }
 
 bool DiskTier::Impl::WaitForRoomLocked(std::unique_lock<std::mutex>& l, size_t need,

@@ -241,7 +241,7 @@ class DiskTier::Impl {
   // > 0) within wait_ms; may release l while waiting. Non-waiting callers get no room
   // while anyone waits.
   bool WaitForRoomLocked(std::unique_lock<std::mutex>& l, size_t need, int64_t wait_ms);
-  // Lowers the calling thread's CPU priority: SCHED_IDLE, else nice kDiskTierNice.
+  // Lowers the calling thread's CPU priority (nice kDiskTierNice).
   static void LowerThisThreadPriority();
   Status DeleteAsync(std::string_view key);
   void EnqueueLocked(std::shared_ptr<disk_internal::PendingOp> op);
