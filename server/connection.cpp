@@ -3,12 +3,14 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 #include <algorithm>
+#include <array>
 #include <cctype>
 #include <cstring>
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
 #include <spdlog/spdlog.h>
 
+#include "protocol/pipeline_scan.h"
 #include "server/dispatcher.h"
 #include "server/server.h"
 
@@ -21,6 +23,8 @@ namespace {
 constexpr size_t kInitialInput = 16 * 1024;
 constexpr size_t kMinReadSpace = 4 * 1024;
 constexpr size_t kMaxWritePieces = 64;
+// Keys of pipelined requests prefetched per turn (see PrefetchPipelinedKeys).
+constexpr size_t kPrefetchKeys = 16;
 // TLS: pieces smaller than this are copied together so that a pipeline of small replies
 // goes out as a few TLS records (one SSL_write each) rather than one per piece.
 constexpr size_t kTlsGatherPiece = 16 * 1024;
@@ -177,6 +181,7 @@ void Connection::OnRead(const boost::system::error_code& error, size_t bytes) {
 void Connection::ProcessInput() {
   processing_scheduled_ = false;
   if (closed_) return;
+  PrefetchPipelinedKeys();
   size_t executed = 0;
   while (executed < kBatchBudget && !client_->close_after_reply) {
     // Limits are read per request: CONFIG SET and AUTH change them mid-pipeline.
@@ -240,6 +245,14 @@ void Connection::ProcessInput() {
   if (FinishDrainIfDone()) return;
   if (MaybeReceiveDirect()) return;
   Read();
+}
+
+void Connection::PrefetchPipelinedKeys() {
+  // Only for a pipeline: a single request would pay the scan and gain nothing.
+  std::array<std::string_view, kPrefetchKeys> keys;
+  size_t n = protocol::PipelinedKeys(
+      std::span<const char>(input_.data() + input_begin_, input_end_ - input_begin_), keys);
+  if (n >= 2) server_->store().Prefetch(std::span<const std::string_view>(keys.data(), n));
 }
 
 bool Connection::MaybeReceiveDirect() {

@@ -84,6 +84,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void OnWrite(const boost::system::error_code& error, size_t bytes);
   void Close();
   void PrepareReadSpace();
+  // Prefetches the keys of the pipelined requests waiting in the input (a hint).
+  void PrefetchPipelinedKeys();
   // Starts reading a pending large value straight into the store; false if it does not
   // apply (then the value arrives through the input buffer as usual).
   bool MaybeReceiveDirect();

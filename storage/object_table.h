@@ -62,6 +62,11 @@ class ObjectTable {
   // allocation). It is never unmounted. Set once, before any other call.
   void set_home(Segment* home) { home_ = home; }
 
+  // A hint that `keys` are about to be looked up: brings their buckets, then the first
+  // node of each, into the cache, so that the misses of a pipeline of requests overlap
+  // instead of each request waiting for its own two. Changes nothing.
+  void Prefetch(std::span<const std::string_view> keys);
+
   enum class ReadResult { kMiss, kHit, kOnDisk };
   // kOnDisk: the object exists but its value is only on disk (`version` says which);
   // the caller reads the disk and may Promote.

@@ -406,4 +406,28 @@ ValueView ObjectTable::MakeView(Shard& shard, Node* node) {
   return view;
 }
 
+void ObjectTable::Prefetch(std::span<const std::string_view> keys) {
+  constexpr size_t kMaxKeys = 32;
+  uint64_t hashes[kMaxKeys];
+  const size_t n = std::min(keys.size(), kMaxKeys);
+  // Two passes: every bucket first, then every node the buckets point to; the loads of
+  // one pass overlap. The shard lock only guards the bucket array against a resize.
+  for (size_t i = 0; i < n; ++i) {
+    hashes[i] = Hash(keys[i]);
+    Shard& shard = ShardFor(hashes[i]);
+    std::lock_guard lock(shard.mu);
+    if (!shard.buckets.empty()) {
+      __builtin_prefetch(&shard.buckets[hashes[i] & (shard.buckets.size() - 1)]);
+    }
+  }
+  for (size_t i = 0; i < n; ++i) {
+    Shard& shard = ShardFor(hashes[i]);
+    std::lock_guard lock(shard.mu);
+    if (shard.buckets.empty()) continue;
+    if (const Node* head = shard.buckets[hashes[i] & (shard.buckets.size() - 1)]) {
+      __builtin_prefetch(head);
+    }
+  }
+}
+
 }  // namespace crescent::storage

@@ -169,6 +169,8 @@ bool Store::Get(std::string_view key, FunctionRef<void(const ValueView&)> visit,
   return true;
 }
 
+void Store::Prefetch(std::span<const std::string_view> keys) { table_->Prefetch(keys); }
+
 bool Store::Exists(std::string_view key, bool lease) {
   return table_->Exists(key, lease ? ReadParams(options_.config).lease_ms : 0);
 }

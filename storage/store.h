@@ -257,6 +257,8 @@ class Store {
   // Counts a hit or a miss; grants a lease when `lease`.
   bool Get(std::string_view key, FunctionRef<void(const ValueView&)> visit, bool lease = true);
   bool Exists(std::string_view key, bool lease = false);
+  // A hint that `keys` are about to be looked up (ObjectTable::Prefetch).
+  void Prefetch(std::span<const std::string_view> keys);
   std::optional<ObjectInfo> Query(std::string_view key, bool lease = true);
   // Expiry of the key: nullopt when absent, kNoExpiry when it has none.
   std::optional<int64_t> GetExpiry(std::string_view key);
