@@ -9,7 +9,10 @@
 //   - after kError the parser stays failed with the same text, an "ERR ..." line,
 //     until Reset();
 //   - the split does not matter: the same bytes parsed in one piece give the same
-//     requests, the same error (or the same unconsumed tail) as parsed in pieces.
+//     requests, the same error (or the same unconsumed tail) as parsed in pieces;
+//   - protocol::PipelinedKeys (the prefetch look-ahead) reads only inside the stream,
+//     and every key it finds is the second argument of the request the parser made at
+//     the same position.
 //
 // Each Parse() of the pieced run gets a fresh heap copy of the unconsumed bytes, exactly
 // as long as they are, so that a read past the end or through a pointer kept from an
@@ -34,6 +37,7 @@
 #include <string_view>
 #include <vector>
 
+#include "protocol/pipeline_scan.h"
 #include "protocol/request_parser.h"
 
 namespace {
@@ -259,6 +263,23 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* input, size_t size) {
       }
     }
     std::abort();
+  }
+
+  // The look-ahead, on an exact-size copy so that ASan sees any read past the end.
+  std::unique_ptr<char[]> copy(new char[n]);
+  std::memcpy(copy.get(), data, n);
+  std::string_view keys[16];
+  const size_t found = crescent::protocol::PipelinedKeys(std::span<const char>(copy.get(), n), keys);
+  Check(found <= 16, "PipelinedKeys found more keys than it had room for");
+  for (size_t i = 0; i < found; ++i) {
+    Check(keys[i].data() >= copy.get() && keys[i].data() + keys[i].size() <= copy.get() + n,
+          "a key found by PipelinedKeys lies outside the input");
+    // The parser may have stopped earlier (its limits); where it made the request, the
+    // key must be that request's second argument.
+    if (i < whole.requests.size()) {
+      Check(whole.requests[i].size() >= 2 && whole.requests[i][1] == keys[i],
+            "PipelinedKeys disagrees with the parser about a request's key");
+    }
   }
   return 0;
 }
