@@ -80,7 +80,7 @@ void Connection::Handshake() {
       self->Close();
       return;
     }
-    if (self->FinishDrainIfDone()) return;
+    self->CheckDrain();
     self->Read();
   });
 }
@@ -96,28 +96,36 @@ void Connection::Kill() {
 void Connection::Drain() {
   asio::post(*context_, [self = shared_from_this()] {
     self->draining_ = true;
-    if (!self->processing_scheduled_) self->FinishDrainIfDone();
+    if (!self->processing_scheduled_) self->CheckDrain();
   });
 }
 
-bool Connection::FinishDrainIfDone() {
-  if (!draining_ || closed_) return false;
+void Connection::CheckDrain() {
+  if (!draining_ || closed_) return;
   boost::system::error_code error;
   size_t pending_in_socket = socket_.available(error);
-  if (!error && pending_in_socket > 0) return false;
+  if (!error && pending_in_socket > 0) return;
   if (tls_) {
     // Bytes already taken from the socket but not yet decrypted and delivered.
     SSL* ssl = tls_->native_handle();
-    if (SSL_pending(ssl) > 0 || BIO_pending(SSL_get_rbio(ssl)) > 0) return false;
+    if (SSL_pending(ssl) > 0 || BIO_pending(SSL_get_rbio(ssl)) > 0) return;
   }
   // Only an incomplete request (or nothing) is left: it will never complete now.
   size_t consumed = 0;
   auto status = parser_.Parse(
       std::span<const char>(input_.data() + input_begin_, input_end_ - input_begin_), &consumed);
-  if (status == protocol::ParseStatus::kOk) return false;
-  client_->close_after_reply = true;
-  if (!writing_) Close();
-  return true;
+  if (status == protocol::ParseStatus::kOk) return;
+  // Nothing to answer now; close only after kDrainQuiet without new input (the reads
+  // stay armed meanwhile, and new input comes back here through ProcessInput).
+  if (drain_timer_ && drain_input_mark_ == input_total_) return;  // already waiting
+  if (!drain_timer_) drain_timer_ = std::make_unique<asio::steady_timer>(*context_);
+  drain_input_mark_ = input_total_;
+  drain_timer_->expires_after(kDrainQuiet);
+  drain_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& error) {
+    if (error || self->closed_ || self->drain_input_mark_ != self->input_total_) return;
+    self->client_->close_after_reply = true;
+    if (!self->writing_) self->Close();
+  });
 }
 
 void Connection::Abort() {
@@ -173,6 +181,7 @@ void Connection::OnRead(const boost::system::error_code& error, size_t bytes) {
     return;
   }
   input_end_ += bytes;
+  input_total_ += bytes;
   server_->stats().net_input_bytes.fetch_add(bytes, std::memory_order_relaxed);
   client_->Touch(server_->clock().NowMs());
   ProcessInput();
@@ -242,7 +251,7 @@ void Connection::ProcessInput() {
     asio::post(*context_, [self = shared_from_this()] { self->ProcessInput(); });
     return;
   }
-  if (FinishDrainIfDone()) return;
+  CheckDrain();
   if (MaybeReceiveDirect()) return;
   Read();
 }
@@ -288,6 +297,7 @@ bool Connection::MaybeReceiveDirect() {
       self->Close();
       return;
     }
+    self->input_total_ += bytes;
     self->server_->stats().net_input_bytes.fetch_add(bytes, std::memory_order_relaxed);
     self->parser_.TakePendingBulk(std::string_view(destination, length));
     self->ProcessInput();
@@ -356,6 +366,7 @@ void Connection::Close() {
   client_->received_value.reset();
   boost::system::error_code ignored;
   if (handshake_timer_) handshake_timer_->cancel();
+  if (drain_timer_) drain_timer_->cancel();
   socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
   socket_.close(ignored);
   output_.Clear();

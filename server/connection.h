@@ -42,6 +42,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // into their replica when they have not fully arrived yet (one copy, by the kernel).
   static constexpr size_t kDirectReceiveMin = 64 * 1024;
   static constexpr auto kHandshakeTimeout = std::chrono::seconds(10);
+  // A draining connection with nothing left to answer closes once its input has been
+  // silent this long: bytes a client sent before the shutdown may still be on their way
+  // (waiting for the receive window), and closing on them would reset the connection
+  // before their replies are written.
+  static constexpr auto kDrainQuiet = std::chrono::milliseconds(100);
 
   // `tls` null: plain TCP; otherwise the connection speaks TLS with that context.
   Connection(Server* server, boost::asio::io_context* context,
@@ -89,14 +94,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Starts reading a pending large value straight into the store; false if it does not
   // apply (then the value arrives through the input buffer as usual).
   bool MaybeReceiveDirect();
-  // Draining and nothing left to answer: close once the replies are written.
-  bool FinishDrainIfDone();
+  // Draining and nothing left to answer: once the input has been silent for kDrainQuiet,
+  // close when the replies are written.
+  void CheckDrain();
 
   Server* server_;
   boost::asio::io_context* context_;
   boost::asio::ip::tcp::socket socket_;
   std::unique_ptr<TlsStream> tls_;  // over socket_; null for plain TCP
   std::unique_ptr<boost::asio::steady_timer> handshake_timer_;
+  std::unique_ptr<boost::asio::steady_timer> drain_timer_;  // see kDrainQuiet
+  uint64_t drain_input_mark_ = 0;  // bytes read when drain_timer_ was armed
+  uint64_t input_total_ = 0;       // bytes read over the connection's life
   std::string tls_scratch_;  // small reply pieces gathered into one TLS record
   std::unique_ptr<Client> client_;
   protocol::RequestParser parser_;
