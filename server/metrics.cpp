@@ -111,6 +111,8 @@ void RenderDiskTier(const MetricsSnapshot& s, MetricsWriter* out) {
           d.expired_compacted);
   counter("crescent_disk_wal_syncs_total", "fsyncs of the SSD tier's write-ahead log.",
           d.wal_syncs);
+  counter("crescent_disk_writer_rests_total",
+          "Rests of the asynchronous disk writer while the CPU was contended.", d.writer_rests);
   counter("crescent_demoted_objects_total", "Evictions that kept the object on disk.",
           st.demoted_objects);
   counter("crescent_promoted_objects_total", "Disk reads that brought a value back to memory.",

@@ -126,6 +126,7 @@ DiskTier::Impl::~Impl() {
       stopping_ = true;
     }
     work_cv_.notify_all();
+    rest_cv_.notify_all();
     drained_cv_.notify_all();  // Puts waiting for room give up
     writer_.join();  // the writer drains the queue before it returns
   }
@@ -351,6 +352,8 @@ DiskTier::Stats DiskTier::Impl::GetStats() const {
   s.async_dropped = async_dropped_.load(std::memory_order_relaxed);
   s.write_errors = write_errors_.load(std::memory_order_relaxed);
   s.corruptions = corruptions_.load(std::memory_order_relaxed);
+  s.writer_rests = writer_rests_.load(std::memory_order_relaxed);
+  s.writer_rest_us = writer_rest_us_.load(std::memory_order_relaxed);
   s.expired_compacted = filter_.dropped();
   s.wal_syncs = statistics_->getTickerCount(rocksdb::WAL_FILE_SYNCED);
   {
@@ -374,6 +377,9 @@ StatusOr<std::unique_ptr<DiskTier>> DiskTier::Open(const Options& options) {
   if (options.blob_threshold == 0) return invalid("disk tier: blob threshold must be positive");
   if (options.async_queue_bytes == 0) return invalid("disk tier: queue size must be positive");
   if (options.memtable_bytes == 0) return invalid("disk tier: memtable size must be positive");
+  if (!(options.contended_cpu_share > 0 && options.contended_cpu_share <= 1)) {
+    return invalid("disk tier: the writer's contended CPU share must be in (0, 1]");
+  }
   if (options.retry_interval_ms < 0) return invalid("disk tier: retry interval must be >= 0");
   const auto supported = rocksdb::GetSupportedCompressions();
   for (Compression c : {options.blob_compression, options.sst_compression}) {

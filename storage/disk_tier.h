@@ -30,10 +30,12 @@
 //    not "on disk": if the later write fails the object is lost from the tier (counted
 //    in async_dropped), which a cache allows.
 //    The writer thread runs at nice 19 and RocksDB's flush and compaction threads under
-//    SCHED_IDLE: the disk tier takes the CPU the request path leaves. Under a
-//    load that saturates the CPU, fewer writes reach the disk (more are refused) rather
-//    than every request slowing down; when the load eases, the queue drains at full
-//    speed.
+//    SCHED_IDLE, and a writer that was preempted during a batch rests afterwards, so that
+//    it takes at most Options::contended_cpu_share of a core while the CPU is contended
+//    (storage/disk_writer_rest.h): the disk tier takes the CPU the request path leaves.
+//    Under a load that saturates the CPU, fewer writes reach the disk (more are refused)
+//    rather than every request slowing down; when the load eases, the queue drains at
+//    full speed.
 //
 // Faults. A failed write (disk full, I/O error) sets healthy to false, records
 // last_error and counts write_errors. While unhealthy every write returns kIoError
@@ -97,6 +99,11 @@ class DiskTier {
     // kAsync: bytes (keys plus records: header and value) queued or being written,
     // whether copied or pinned. > 0.
     size_t async_queue_bytes = 64ull << 20;
+    // kAsync: the most of one core the writer thread takes while the CPU is contended
+    // (it was preempted during its last batch): after such a batch it rests for
+    // (1 - share) / share times the batch's CPU time (at most 100 ms), or until a Put
+    // waits for room, a Flush or the shutdown. In (0, 1]; 1: it never rests.
+    double contended_cpu_share = 0.05;
     // RocksDB's memtable size (also how much WAL RocksDB preallocates).
     size_t memtable_bytes = 64ull << 20;
     // How long an unhealthy tier refuses writes before the next write tries to recover.
@@ -126,6 +133,8 @@ class DiskTier {
     uint64_t corruptions = 0;    // records that failed verification (deleted)
     uint64_t expired_compacted = 0;  // expired records dropped by compactions
     uint64_t wal_syncs = 0;      // fsyncs of the write-ahead log (RocksDB's WAL_FILE_SYNCED)
+    uint64_t writer_rests = 0;   // kAsync: rests of the writer under CPU contention
+    uint64_t writer_rest_us = 0; // ... and their total length
     size_t masked_keys = 0;      // keys hidden after a failed write (SIZE_MAX: all)
     bool healthy = true;
     std::string last_error;      // empty until the first failure

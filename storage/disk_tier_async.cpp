@@ -9,7 +9,8 @@
 // its batch has been written, so memory held by the tier (copies, or pool memory kept
 // by pins) never exceeds it by more than the (never refused, and coalesced) deletes'
 // keys. The writer takes up to kMaxBatchBytes of ops per WriteBatch (WAL written, not
-// fsynced) and runs at nice 19. See disk_tier_impl.h for how this interacts with
+// fsynced), runs at nice 19 and, when it was preempted during a batch, rests before the
+// next (storage/disk_writer_rest.h). See disk_tier_impl.h for how this interacts with
 // DeleteAll (the gate) and with reads (latest_).
 #include <pthread.h>
 #include <sys/resource.h>
@@ -55,6 +56,7 @@ bool DiskTier::Impl::WaitForRoomLocked(std::unique_lock<std::mutex>& l, size_t n
   // Waiting Puts (demotions) get the room first.
   if (wait_ms <= 0) return room_waiters_ == 0 && fits();
   ++room_waiters_;
+  rest_cv_.notify_one();  // a resting writer resumes
   const bool room = drained_cv_.wait_for(l, std::chrono::milliseconds(wait_ms),
                                          [&] { return stopping_ || fits(); });
   --room_waiters_;
@@ -169,12 +171,18 @@ PendingPtr DiskTier::Impl::FindQueued(std::string_view key) const {
 void DiskTier::Impl::WriterLoop() {
   LowerThisThreadPriority();
   (void)::pthread_setname_np(::pthread_self(), "disk-writer");
+  // One batch for the thread's life: Clear keeps its buffer, so the usual batch does not
+  // fault in fresh pages every time (with 64 KiB values that was a third of the thread's
+  // CPU). A batch grown past that size by one large value is not kept.
+  constexpr size_t kBatchBuffer = kMaxBatchBytes + (64u << 10);
+  auto batch = std::make_unique<rocksdb::WriteBatch>(kBatchBuffer);
   for (;;) {
     {
       std::unique_lock l(queue_mu_);
       work_cv_.wait(l, [&] { return !queue_.empty() || stopping_; });
       if (queue_.empty()) return;  // stopping, and everything was written
     }
+    const ThreadUsage before = ThreadUsage::OfThisThread();
     bool admitted = healthy() || TryRecover();
 
     std::shared_lock gate(gate_);
@@ -209,12 +217,12 @@ void DiskTier::Impl::WriterLoop() {
     }
     bool written = false;
     if (admitted) {
-      rocksdb::WriteBatch batch;
+      batch->Clear();
       rocksdb::Status rs;
       for (const PendingPtr& op : ops) {
         if (!rs.ok()) break;
         if (op->is_delete) {
-          rs = batch.Delete(op->key);
+          rs = batch->Delete(op->key);
           continue;
         }
         // Header and value as two slices: the batch's copy is the only one.
@@ -223,10 +231,14 @@ void DiskTier::Impl::WriterLoop() {
         const rocksdb::Slice key_part = ToSlice(op->key);
         const rocksdb::Slice value_parts[] = {rocksdb::Slice(header, sizeof header),
                                               ToSlice(op->value())};
-        rs = batch.Put(rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value_parts, 2));
+        rs = batch->Put(rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value_parts, 2));
       }
       if (rs.ok()) {
-        rs = db_ ? db_->Write(write_options_, &batch) : rocksdb::Status::IOError("database closed");
+        rs = db_ ? db_->Write(write_options_, batch.get())
+                 : rocksdb::Status::IOError("database closed");
+      }
+      if (batch->GetDataSize() > kBatchBuffer) {
+        batch = std::make_unique<rocksdb::WriteBatch>(kBatchBuffer);
       }
       if (rs.ok()) {
         written = true;
@@ -264,13 +276,36 @@ void DiskTier::Impl::WriterLoop() {
       completed_seq_ = std::max(completed_seq_, last_seq);
     }
     drained_cv_.notify_all();
+
+    gate.unlock();  // DeleteAll and recovery never wait for a rest
+    RestIfContended(before, ThreadUsage::OfThisThread());
   }
+}
+
+void DiskTier::Impl::RestIfContended(const ThreadUsage& before, const ThreadUsage& after) {
+  const auto rest = ContendedRest(before, after, o_.contended_cpu_share);
+  if (rest.count() == 0) return;
+  const auto start = std::chrono::steady_clock::now();
+  {
+    std::unique_lock l(queue_mu_);
+    // Someone waiting on the queue (a demotion for room, Flush, shutdown) ends the rest.
+    rest_cv_.wait_for(l, rest,
+                      [&] { return stopping_ || room_waiters_ > 0 || flush_waiters_ > 0; });
+  }
+  writer_rests_.fetch_add(1, std::memory_order_relaxed);
+  writer_rest_us_.fetch_add(std::chrono::duration_cast<std::chrono::microseconds>(
+                                std::chrono::steady_clock::now() - start)
+                                .count(),
+                            std::memory_order_relaxed);
 }
 
 void DiskTier::Impl::FlushQueue() {
   std::unique_lock l(queue_mu_);
   const uint64_t target = enqueued_seq_;
+  ++flush_waiters_;
+  rest_cv_.notify_one();
   drained_cv_.wait(l, [&] { return completed_seq_ >= target; });
+  --flush_waiters_;
 }
 
 }  // namespace crescent::storage

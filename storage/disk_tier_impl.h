@@ -66,6 +66,7 @@
 #include <unordered_set>
 
 #include "storage/disk_tier.h"
+#include "storage/disk_writer_rest.h"
 
 namespace crescent::storage::disk_internal {
 
@@ -248,6 +249,10 @@ class DiskTier::Impl {
   void ClearQueueLocked();
   PendingPtr FindQueued(std::string_view key) const;
   void WriterLoop();
+  // After a batch: rests while the CPU is contended (ContendedRest), unless someone
+  // waits on the queue.
+  void RestIfContended(const disk_internal::ThreadUsage& before,
+                       const disk_internal::ThreadUsage& after);
   void FlushQueue();
 
 
@@ -259,7 +264,8 @@ class DiskTier::Impl {
   rocksdb::WriteOptions write_options_;
 
   std::atomic<uint64_t> reads_{0}, read_hits_{0}, writes_{0}, bytes_written_{0},
-      bytes_read_{0}, deletes_{0}, async_dropped_{0}, write_errors_{0}, corruptions_{0};
+      bytes_read_{0}, deletes_{0}, async_dropped_{0}, write_errors_{0}, corruptions_{0},
+      writer_rests_{0}, writer_rest_us_{0};
 
   // Health. healthy_, retry_at_ms_ and any_masked_ are written under state_mu_ and may be
   // read without it (fast paths that re-check under the lock before acting).
@@ -279,6 +285,7 @@ class DiskTier::Impl {
   mutable std::mutex queue_mu_;
   std::condition_variable work_cv_;     // queue_ non-empty, or stopping_
   std::condition_variable drained_cv_;  // completed_seq_ advanced
+  std::condition_variable rest_cv_;     // stopping_, room_waiters_ or flush_waiters_ rose
   std::deque<PendingPtr> queue_;
   std::unordered_map<std::string, PendingPtr, disk_internal::StringHash, std::equal_to<>>
       latest_;
@@ -286,6 +293,7 @@ class DiskTier::Impl {
   size_t pending_bytes_ = 0;    // their bytes
   size_t reserved_bytes_ = 0;   // room held by Puts copying their value (not in the queue)
   size_t room_waiters_ = 0;     // Puts waiting for room (PutOptions::wait_ms)
+  size_t flush_waiters_ = 0;    // Flush calls waiting for the queue to drain
   uint64_t enqueued_seq_ = 0;   // seq of the last op queued
   uint64_t completed_seq_ = 0;  // every op up to this seq has been attempted
   bool stopping_ = false;

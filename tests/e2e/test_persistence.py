@@ -68,6 +68,47 @@ def test_async_mode_flushes_on_shutdown(target, tmp_path):
     s2.check_stopped_cleanly()
 
 
+_BUSY_LOOP = """
+import time
+while True:
+    until = time.monotonic() + 0.001
+    while time.monotonic() < until:
+        pass
+    time.sleep(0.001)
+"""
+
+
+def test_async_writer_rests_when_it_shares_a_busy_cpu(target, tmp_path):
+    # Every thread of the server and a busy process (1 ms of work, 1 ms of sleep, like a
+    # request thread under load) on one CPU: the writer is preempted during its batches,
+    # rests, and still writes everything; INFO reports the rests.
+    data = str(tmp_path / "data")
+    s = start(target, data, "--persistence", "async")
+    cpu = min(os.sched_getaffinity(0))
+    for tid in os.listdir(f"/proc/{s.proc.pid}/task"):
+        os.sched_setaffinity(int(tid), {cpu})
+    busy = subprocess.Popen(["/usr/bin/python3", "-c", _BUSY_LOOP])
+    try:
+        os.sched_setaffinity(busy.pid, {cpu})
+        r = s.client()
+        value = os.urandom(1 << 20)
+        for i in range(16):
+            r.set(f"k{i}", value)
+        p = wait_until(lambda: (lambda i: i if i["disk_queue_depth"] == 0 else None)(
+            r.info("persistence")), timeout=60, message="the async queue to drain")
+    finally:
+        busy.kill()
+        busy.wait()
+    assert p["disk_writes"] == 16
+    assert p["disk_async_dropped"] == 0
+    assert p["disk_writer_rests"] > 0
+    assert p["disk_writer_rest_ms"] >= 0
+    s.check_stopped_cleanly()
+    s2 = start(target, data, "--persistence", "async")
+    assert s2.client().get("k15") == value
+    s2.check_stopped_cleanly()
+
+
 def test_eviction_demotes_and_reads_promote(target, tmp_path):
     data = str(tmp_path / "data")
     s = start(target, data, "--persistence", "sync", "--maxmemory", "16MB")

@@ -35,7 +35,7 @@ CRESCENTD=$BUILD_DIR/crescentd
 if [ "$QUICK" = 1 ]; then
   MEMORY_MB=${MEMORY_MB:-128} GET_SECS=3 PUT_SECS=2 PUT_MEMORY_MB=768 PUT_KEYS=2048 PUT_ROUNDS=${PUT_ROUNDS:-2}
 else
-  MEMORY_MB=${MEMORY_MB:-256} GET_SECS=10 PUT_SECS=4 PUT_MEMORY_MB=1024 PUT_KEYS=4096 PUT_ROUNDS=${PUT_ROUNDS:-5}
+  MEMORY_MB=${MEMORY_MB:-256} GET_SECS=10 PUT_SECS=4 PUT_MEMORY_MB=1024 PUT_KEYS=4096 PUT_ROUNDS=${PUT_ROUNDS:-9}
 fi
 # Working set: three times maxmemory.
 NKEYS=$((3 * MEMORY_MB * 1024 * 1024 / VALUE_SIZE))
@@ -262,10 +262,13 @@ put_round() {  # mode round
   P[$mode|ops_all]+=" $ops" P[$mode|p99_all]+=" $p99" P[$mode|scpu_all]+=" $scpu"
   P[$mode|sets]=$(awk -v a="${P[$mode|sets]:-0}" -v o="${ops:-0}" -v s="$PUT_SECS" 'BEGIN { printf "%.0f", a + o * (s + 0.5) }')
   if check_alive "put-$mode"; then
-    local dropped writes evicted
+    local dropped writes evicted rests rest_ms
     dropped=$(info disk_async_dropped) writes=$(info disk_writes) evicted=$(info evicted_keys stats)
+    rests=$(info disk_writer_rests) rest_ms=$(info disk_writer_rest_ms)
     P[$mode|dropped]=$((${P[$mode|dropped]:-0} + ${dropped:-0}))
     P[$mode|writes]=$((${P[$mode|writes]:-0} + ${writes:-0}))
+    P[$mode|rests]=$((${P[$mode|rests]:-0} + ${rests:-0}))
+    P[$mode|rest_ms]=$((${P[$mode|rest_ms]:-0} + ${rest_ms:-0}))
     [ "${evicted:-0}" = 0 ] || problem "put $mode round $round: $evicted keys evicted"
   fi
   log "PUT $mode round $round: $(fmt "$ops") ops/s, p99 $p99 ms, disk_writes ${writes:-?}, dropped ${dropped:-?}"
@@ -315,7 +318,7 @@ report() {
   echo "- Value size $VALUE_SIZE B, 16-byte keys; RocksDB BlobDB (min_blob_size 65536), no compression, on $(df -P "$WORK" | awk 'NR==2 {print $1}'); everything fits the OS page cache ($(awk '/MemTotal/ {printf "%.0f", $2/1048576}' /proc/meminfo) GiB RAM), so \"disk\" reads are mostly page-cache reads for both."
   [[ ",$PARTS," == *,get,* ]] && echo "- GET from disk: load of $NKEYS keys in $LOAD_S s (16 MiB batches, each waiting for disk_queue_depth:0; $(mibs "$(awk -v n="$NKEYS" -v t="$LOAD_S" 'BEGIN { print n / t }')") MiB/s); dbsize $DBSIZE, disk_only_objects $DISK_ONLY, disk_async_dropped $DROPPED. GET run ${GET_SECS} s, crescent-bench $THREADS threads x 1 connection, pipeline 1: $(fmt "$C_GET_GETS") GETs, $(fmt "$C_GET_HITS") hits, $(fmt "$C_GET_MISSES") nil; p99 $C_GET_P99 ms; server CPU $(fmt "$C_GET_SCPU" 1) µs/req. INFO persistence during the run: disk_reads +${D[disk_reads]:-?}, disk_read_hits +${D[disk_read_hits]:-?}, promoted_objects +${D[promoted_objects]:-?}, demoted_objects +${D[demoted_objects]:-?}, disk_bytes_read +$(mibs "$(awk -v b="${D[disk_bytes_read]:-0}" -v s="$VALUE_SIZE" 'BEGIN { print b / s }')") MiB. Reads promote values back to memory, so a share of GETs (about maxmemory / working set) hit memory."
   [[ ",$PARTS," == *,get,* ]] && echo "- db_bench $(db_bench --version 2>/dev/null | head -1 | awk '{print $NF}'): --benchmarks=fillseq,readrandom --num=$NKEYS --value_size=$VALUE_SIZE --threads=$THREADS --duration=$GET_SECS (readrandom only) --compression_type=none --enable_blob_files=true --min_blob_size=65536; fillseq $(fmt "$R_FILL_OPS") ops/s ($(mibs "$R_FILL_OPS") MiB/s); readrandom ${R_READ_FOUND:-?}."
-  [[ ",$PARTS," == *,put,* ]] && echo "- PUT: crescentd --maxmemory ${PUT_MEMORY_MB}MB --io-threads $THREADS, random overwrites of $PUT_KEYS keys, 0.5 s warm-up, $PUT_ROUNDS rounds alternating the modes; ops/s per round off${P[off|ops_all]:-} / async${P[async|ops_all]:-}; ratio per round${P[ratios]:-} (the table: their median); median p99 off ${P[off|p99]:-?} ms / async ${P[async|p99]:-?} ms; median server CPU µs/req off $(fmt "${P[off|scpu]:-}" 1) / async $(fmt "${P[async|scpu]:-}" 1); async, all rounds: disk_writes ${P[async|writes]:-?}, disk_async_dropped ${P[async|dropped]:-?} of about ${P[async|sets]:-?} SETs. A dropped write skips RocksDB (crescentd finds the queue full before copying the value and queues one delete of the key instead), so drops flatter the async figure; the disk tier's threads run at low priority (RocksDB's under SCHED_IDLE, the writer at nice 19), so under this CPU-saturating load they write mostly what the spare CPU allows."
+  [[ ",$PARTS," == *,put,* ]] && echo "- PUT: crescentd --maxmemory ${PUT_MEMORY_MB}MB --io-threads $THREADS, random overwrites of $PUT_KEYS keys, 0.5 s warm-up, $PUT_ROUNDS rounds alternating the modes; ops/s per round off${P[off|ops_all]:-} / async${P[async|ops_all]:-}; ratio per round${P[ratios]:-} (the table: their median); median p99 off ${P[off|p99]:-?} ms / async ${P[async|p99]:-?} ms; median server CPU µs/req off $(fmt "${P[off|scpu]:-}" 1) / async $(fmt "${P[async|scpu]:-}" 1); async, all rounds: disk_writes ${P[async|writes]:-?}, disk_async_dropped ${P[async|dropped]:-?} of about ${P[async|sets]:-?} SETs. A dropped write skips RocksDB (crescentd finds the queue full before copying the value and queues one delete of the key instead), so drops flatter the async figure; the disk tier's threads run at low priority (RocksDB's under SCHED_IDLE, the writer at nice 19, resting after a batch during which it was preempted: disk_writer_rests ${P[async|rests]:-?}, disk_writer_rest_ms ${P[async|rest_ms]:-?}), so under this CPU-saturating load they write what a twentieth of a core allows."
   if [ ${#PROBLEMS[@]} -gt 0 ]; then
     echo
     echo "Problems:"

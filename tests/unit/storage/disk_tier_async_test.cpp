@@ -7,10 +7,13 @@
 #include <doctest/doctest.h>
 #include <sched.h>
 
+#include <atomic>
 #include <fstream>
+#include <thread>
 #include <future>
 #include <sstream>
 
+#include "storage/disk_writer_rest.h"
 #include "tests/unit/storage/disk_tier_test_util.h"
 
 namespace crescent::storage {
@@ -226,6 +229,65 @@ TEST_CASE("disk_tier async: the writer runs at nice 19, RocksDB's threads under 
     }
   }
   CHECK(found >= 1);
+}
+
+TEST_CASE("disk_tier async: the writer's rest after a batch under CPU contention") {
+  using disk_internal::ContendedRest;
+  using disk_internal::ThreadUsage;
+  using std::chrono::milliseconds;
+  const ThreadUsage before{1'000'000, 5};
+  const ThreadUsage ran_1ms_alone{2'000'000, 5};
+  const ThreadUsage ran_1ms_preempted{2'000'000, 6};
+  CHECK(ContendedRest(before, ran_1ms_alone, 0.1).count() == 0);
+  CHECK(ContendedRest(before, ran_1ms_preempted, 0.1) == milliseconds(9));
+  CHECK(ContendedRest(before, ran_1ms_preempted, 0.5) == milliseconds(1));
+  CHECK(ContendedRest(before, ran_1ms_preempted, 1.0).count() == 0);
+  const ThreadUsage ran_1s_preempted{1'001'000'000, 9};
+  CHECK(ContendedRest(before, ran_1s_preempted, 0.1) == disk_internal::kMaxWriterRest);
+}
+
+TEST_CASE("disk_tier async: the writer rests while a busy thread shares its CPU") {
+  // The test thread, the tier's threads and a busy thread all on one CPU. The busy thread
+  // spins 1 ms and sleeps 1 ms, like a request thread under load: the writer (nice 19)
+  // runs in the gaps and is preempted when it wakes, so it must rest.
+  cpu_set_t saved;
+  REQUIRE(::sched_getaffinity(0, sizeof saved, &saved) == 0);
+  int cpu = 0;
+  while (!CPU_ISSET(cpu, &saved)) ++cpu;
+  cpu_set_t one;
+  CPU_ZERO(&one);
+  CPU_SET(cpu, &one);
+  REQUIRE(::sched_setaffinity(0, sizeof one, &one) == 0);
+  struct RestoreAffinity {
+    cpu_set_t set;
+    ~RestoreAffinity() { (void)::sched_setaffinity(0, sizeof set, &set); }
+  } restore{saved};
+
+  TempDir tmp;
+  ManualClock clock;
+  auto tier = OpenTier(MakeOptions(tmp.path(), DiskTier::Mode::kAsync, &clock));
+  std::atomic<bool> stop{false};
+  std::thread busy([&] {
+    while (!stop.load(std::memory_order_relaxed)) {
+      const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(1);
+      while (std::chrono::steady_clock::now() < until) {
+      }
+      SleepMs(1);
+    }
+  });
+  const std::string value = Pattern(1 * MiB, 7);
+  for (int i = 0; i < 16; ++i) REQUIRE(tier->Put("k" + std::to_string(i), value, Meta(1)).ok());
+  // Not Flush: a Flush ends the writer's rests.
+  for (int i = 0; i < 6000 && tier->GetStats().queue_depth > 0; ++i) SleepMs(10);
+  stop = true;
+  busy.join();
+  const DiskTier::Stats st = tier->GetStats();
+  CHECK(st.queue_depth == 0);
+  CHECK(st.writes == 16);
+  CHECK(st.writer_rests > 0);
+  CHECK(st.writer_rest_us > 0);
+  REQUIRE(tier->Flush().ok());
+  CHECK(MustGet(*tier, "k15")->value == value);
 }
 
 }  // TEST_SUITE
