@@ -4,6 +4,7 @@
 #include <boost/asio/write.hpp>
 #include <algorithm>
 #include <array>
+#include <span>
 #include <cctype>
 #include <cstring>
 #include <openssl/bio.h>
@@ -46,6 +47,8 @@ Connection::Connection(Server* server, asio::io_context* context, asio::ip::tcp:
       input_(kInitialInput) {
   boost::system::error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  // ReceiveNow's receive must return EAGAIN rather than block.
+  socket_.non_blocking(true, ignored);
   if (tls != nullptr) {
     tls_ = std::make_unique<TlsStream>(socket_, *tls);
     handshake_timer_ = std::make_unique<asio::steady_timer>(*context_);
@@ -164,13 +167,69 @@ void Connection::Read() {
   if (reading_ || closed_ || client_->close_after_reply) return;
   PrepareReadSpace();
   reading_ = true;
-  WithStream([&](auto& stream) {
-    stream.async_read_some(
-        asio::buffer(input_.data() + input_end_, input_.size() - input_end_),
-        [self = shared_from_this()](const boost::system::error_code& error, size_t bytes) {
-          self->OnRead(error, bytes);
-        });
-  });
+  if (!tls_) {
+    ReadPlain();
+    return;
+  }
+  // TLS keeps decrypted bytes of its own: readiness of the socket says nothing of them.
+  tls_->async_read_some(
+      asio::buffer(input_.data() + input_end_, input_.size() - input_end_),
+      [self = shared_from_this()](const boost::system::error_code& error, size_t bytes) {
+        self->OnRead(error, bytes);
+      });
+}
+
+// Plain TCP reads are driven by readiness, as Redis's are. Asio's async_read_some
+// first tries a speculative recv, which after a reply is nearly always EAGAIN (the client
+// has not answered yet): one wasted system call per request. Instead, when this handler's
+// own receive found the socket drained, the connection waits for readability without
+// reading. That is safe only because Asio's reactor is edge-triggered and runs on this
+// thread: input arriving after the receive raises an edge that the next epoll_wait
+// reports, and no epoll_wait runs before the wait is queued (same handler). Any other
+// time (a first read, after a posted batch, after a direct receive) an edge may already
+// have been taken while nothing waited, so the connection receives first.
+void Connection::ReadPlain() {
+  if (input_drained_) {
+    input_drained_ = false;
+    socket_.async_wait(asio::socket_base::wait_read,
+                       [self = shared_from_this()](const boost::system::error_code& error) {
+                         self->OnReadable(error);
+                       });
+    return;
+  }
+  asio::post(*context_, [self = shared_from_this()] { self->ReceiveNow(); });
+}
+
+void Connection::OnReadable(const boost::system::error_code& error) {
+  if (closed_) {
+    reading_ = false;
+    return;
+  }
+  if (error) {
+    reading_ = false;
+    Close();
+    return;
+  }
+  ReceiveNow();
+}
+
+void Connection::ReceiveNow() {
+  if (closed_) {
+    reading_ = false;
+    return;
+  }
+  const size_t space = input_.size() - input_end_;
+  boost::system::error_code error;
+  const size_t bytes = socket_.receive(asio::buffer(input_.data() + input_end_, space), 0, error);
+  if (error == asio::error::would_block || error == asio::error::try_again) {
+    input_drained_ = true;
+    ReadPlain();  // waits: nothing was read, and this handler queues the wait
+    return;
+  }
+  // A short receive emptied the socket; a full one may have left more behind.
+  input_drained_ = !error && bytes < space;
+  OnRead(error, bytes);
+  input_drained_ = false;  // true only within this handler: see ReadPlain
 }
 
 void Connection::OnRead(const boost::system::error_code& error, size_t bytes) {
@@ -311,6 +370,9 @@ bool Connection::MaybeReceiveDirect() {
 
 void Connection::Write() {
   if (writing_ || closed_ || output_.empty()) return;
+  // Plain TCP: send at once what the socket takes. Asio's async_write would post even a
+  // complete send's completion, a trip through the scheduler (and its epoll poll) per reply.
+  if (!tls_ && !SendNow()) return;
   pieces_.clear();
   output_.Peek(&pieces_, kMaxWritePieces);
   auto on_write = [self = shared_from_this()](const boost::system::error_code& error,
@@ -341,6 +403,32 @@ void Connection::Write() {
   buffers.reserve(pieces_.size());
   for (const auto& piece : pieces_) buffers.emplace_back(piece.data, piece.size);
   asio::async_write(socket_, buffers, TransferAll{}, std::move(on_write));
+}
+
+bool Connection::SendNow() {
+  pieces_.clear();
+  output_.Peek(&pieces_, kMaxWritePieces);
+  std::array<asio::const_buffer, kMaxWritePieces> buffers;
+  for (size_t i = 0; i < pieces_.size(); ++i) {
+    buffers[i] = asio::const_buffer(pieces_[i].data, pieces_[i].size);
+  }
+  boost::system::error_code error;
+  size_t sent =
+      socket_.send(std::span<const asio::const_buffer>(buffers.data(), pieces_.size()), 0, error);
+  if (error == asio::error::would_block || error == asio::error::try_again) {
+    sent = 0;
+    error = {};
+  }
+  if (error) {
+    Close();
+    return false;
+  }
+  output_.Consume(sent);
+  output_buffer_bytes_.store(output_.size(), std::memory_order_relaxed);
+  server_->stats().net_output_bytes.fetch_add(sent, std::memory_order_relaxed);
+  if (!output_.empty()) return true;
+  if (client_->close_after_reply) Close();
+  return false;
 }
 
 void Connection::OnWrite(const boost::system::error_code& error, size_t bytes) {

@@ -94,6 +94,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Starts reading a pending large value straight into the store; false if it does not
   // apply (then the value arrives through the input buffer as usual).
   bool MaybeReceiveDirect();
+  // Plain TCP: readiness-driven reads (see ReadPlain in connection.cpp).
+  void ReadPlain();
+  void OnReadable(const boost::system::error_code& error);
+  void ReceiveNow();
+  // Plain TCP: sends what the socket takes now; true when some output is left for
+  // async_write (false also when the connection closed).
+  bool SendNow();
   // Draining and nothing left to answer: once the input has been silent for kDrainQuiet,
   // close when the replies are written.
   void CheckDrain();
@@ -115,6 +122,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t input_begin_ = 0;  // first unconsumed byte
   size_t input_end_ = 0;    // one past the last byte read
   bool reading_ = false;
+  // Plain TCP: this handler's own receive left the socket empty, so the next read may
+  // wait for readability without receiving first. Never true between handlers.
+  bool input_drained_ = false;
   bool writing_ = false;
   bool processing_scheduled_ = false;
   bool closed_ = false;
