@@ -30,4 +30,3 @@ std::chrono::nanoseconds ContendedRest(const ThreadUsage& before, const ThreadUs
 }
 
 }  // namespace crescent::storage::disk_internal
-

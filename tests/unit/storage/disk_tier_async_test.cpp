@@ -9,9 +9,9 @@
 
 #include <atomic>
 #include <fstream>
-#include <thread>
 #include <future>
 #include <sstream>
+#include <thread>
 
 #include "storage/disk_writer_rest.h"
 #include "tests/unit/storage/disk_tier_test_util.h"

@@ -561,6 +561,11 @@ TEST_CASE("disk_tier: open errors are crescent statuses with our own text") {
   bad = o;
   bad.async_queue_bytes = 0;
   CHECK(DiskTier::Open(bad).status().code() == StatusCode::kInvalidArgument);
+  for (double share : {0.0, -0.5, 1.5}) {
+    bad = o;
+    bad.contended_cpu_share = share;
+    CHECK(DiskTier::Open(bad).status().code() == StatusCode::kInvalidArgument);
+  }
 
   // A path under a regular file cannot be created.
   { std::ofstream(tmp.sub("file")) << "x"; }
