@@ -300,6 +300,7 @@ void Connection::ProcessInput() {
     return;
   }
   Write();
+  if (closed_) return;  // the send failed, or finished the last reply
   if (client_->close_after_reply) {
     if (!writing_) Close();
     return;
