@@ -5,6 +5,7 @@ import os
 import random
 import signal
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -87,22 +88,26 @@ def test_async_writer_rests_when_it_shares_a_busy_cpu(target, tmp_path):
     cpu = min(os.sched_getaffinity(0))
     for tid in os.listdir(f"/proc/{s.proc.pid}/task"):
         os.sched_setaffinity(int(tid), {cpu})
-    busy = subprocess.Popen(["/usr/bin/python3", "-c", _BUSY_LOOP])
+    busy = subprocess.Popen([sys.executable, "-c", _BUSY_LOOP])
     try:
         os.sched_setaffinity(busy.pid, {cpu})
         r = s.client()
         value = os.urandom(1 << 20)
         for i in range(16):
             r.set(f"k{i}", value)
-        p = wait_until(lambda: (lambda i: i if i["disk_queue_depth"] == 0 else None)(
-            r.info("persistence")), timeout=60, message="the async queue to drain")
+
+        def drained():
+            info = r.info("persistence")
+            return info if info["disk_queue_depth"] == 0 else None
+
+        p = wait_until(drained, timeout=60, message="the async queue to drain")
     finally:
         busy.kill()
         busy.wait()
     assert p["disk_writes"] == 16
     assert p["disk_async_dropped"] == 0
     assert p["disk_writer_rests"] > 0
-    assert p["disk_writer_rest_ms"] >= 0
+    assert "disk_writer_rest_ms" in p
     s.check_stopped_cleanly()
     s2 = start(target, data, "--persistence", "async")
     assert s2.client().get("k15") == value
