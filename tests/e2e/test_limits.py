@@ -2,9 +2,12 @@
 
 Each test runs its own server, so a limit set here cannot leak into other tests."""
 
+import fcntl
 import os
 import signal
 import socket
+import struct
+import termios
 import time
 
 import pytest
@@ -83,6 +86,11 @@ def _can_ping(s):
         return False
 
 
+def _unsent_bytes(sock):
+    """Bytes in the socket's send queue not yet acknowledged by the peer (SIOCOUTQ)."""
+    return struct.unpack("i", fcntl.ioctl(sock.fileno(), termios.TIOCOUTQ, b"\0" * 4))[0]
+
+
 def test_sigterm_stops_accepting_and_exits_cleanly(fresh_server):
     s = fresh_server()
     r = s.client()
@@ -91,6 +99,12 @@ def test_sigterm_stops_accepting_and_exits_cleanly(fresh_server):
     assert idle.cmd("PING") == "PONG"
     busy = RawClient(s.host, s.port)
     busy.send(encode_command("GET", "k") * 5000)
+    # "Already received": wait until the server's kernel has acknowledged every byte (the
+    # client's send queue is empty). Without this the tail of the pipeline may still be
+    # in flight when SIGTERM lands, and on a starved machine arrive after the server has
+    # found its input quiet and closed.
+    wait_until(lambda: _unsent_bytes(busy.sock) == 0, timeout=10,
+               message="the pipeline to reach the server")
     s.proc.send_signal(signal.SIGTERM)
     # The pipeline already received is answered completely before the connection closes.
     replies = busy.read_replies(5000)
