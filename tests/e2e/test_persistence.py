@@ -181,6 +181,12 @@ def test_kill_9_in_async_mode_never_returns_a_corrupt_value(target, tmp_path):
     for t in threads:
         t.start()
     time.sleep(0.6)
+    # Kill only once some writes have reached RocksDB, so that the check below is not
+    # vacuous: the writer rests while the CPU is contended (storage/disk_writer_rest.h),
+    # and on a loaded machine 0.6 s may not be enough for its first batch.
+    observer = s.client()
+    wait_until(lambda: observer.info("persistence")["disk_writes"] > 0, timeout=30,
+               message="the first async writes to reach the disk")
     s.proc.send_signal(signal.SIGKILL)
     s.proc.wait()
     stop.set()
