@@ -26,8 +26,8 @@ enum class OptionType { kString, kInt, kSize, kDuration, kDouble, kBool, kEnum }
 enum class OptionId : int {
   kConfig, kBind, kPort, kIoThreads, kMaxMemory, kHugePages, kEvictionPolicy,
   kEvictionHighWatermark, kEvictionRatio, kLeaseTtl, kSoftPinTtl, kAllowEvictSoftPinned,
-  kPersistence, kDir, kRequirePass, kProtectedMode, kTlsPort, kTlsCertFile, kTlsKeyFile,
-  kTlsCaCertFile, kMaxClients, kTimeout, kProtoMaxBulkLen, kClientQueryBufferLimit,
+  kPersistence, kPersistenceQueueSize, kDir, kRequirePass, kProtectedMode, kTlsPort,
+  kTlsCertFile, kTlsKeyFile, kTlsCaCertFile, kMaxClients, kTimeout, kProtoMaxBulkLen, kClientQueryBufferLimit,
   kClientOutputBufferLimit, kSlowlogLogSlowerThan, kSlowlogMaxLen, kMetricsPort,
   kMetricsBind, kLogLevel, kLogFile, kClusterConfig, kNodeName, kMaxKeySize,
   kMaxCommandArgs, kRegexMaxProgramSize, kRequestTimeout,

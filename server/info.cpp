@@ -153,6 +153,7 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
       Field(&out, "disk_wal_syncs:{}", d.wal_syncs);
       Field(&out, "disk_writer_rests:{}", d.writer_rests);
       Field(&out, "disk_writer_rest_ms:{}", d.writer_rest_us / 1000);
+      Field(&out, "disk_helped_batches:{}", d.helped_batches);
       Field(&out, "disk_objects_estimate:{}", disk->Count());
       Field(&out, "disk_only_objects:{}", store.disk_only_objects);
       Field(&out, "demoted_objects:{}", store.demoted_objects);

@@ -113,6 +113,9 @@ void RenderDiskTier(const MetricsSnapshot& s, MetricsWriter* out) {
           d.wal_syncs);
   counter("crescent_disk_writer_rests_total",
           "Rests of the asynchronous disk writer while the CPU was contended.", d.writer_rests);
+  counter("crescent_disk_helped_batches_total",
+          "Batches of the disk queue written by a thread waiting for room (a demotion).",
+          d.helped_batches);
   counter("crescent_demoted_objects_total", "Evictions that kept the object on disk.",
           st.demoted_objects);
   counter("crescent_promoted_objects_total", "Disk reads that brought a value back to memory.",

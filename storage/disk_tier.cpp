@@ -13,6 +13,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <utility>
 #include <vector>
 
 #include "storage/disk_tier_impl.h"
@@ -139,8 +140,10 @@ DiskTier::Impl::~Impl() {
 // ---------------------------------------------------------------- writes
 
 Status DiskTier::Impl::Put(std::string_view key, std::string_view value,
-                           const DiskRecordMeta& meta, const DiskTier::PutOptions& options) {
-  if (async()) return PutAsync(key, value, meta, options);
+                           const DiskRecordMeta& meta, const DiskTier::PutOptions& options,
+                           size_t room) {
+  if (async()) return PutAsync(key, value, meta, options, room);
+  if (room > 0) ReleaseRoom(room);
   // Header and value go to RocksDB as two slices: the WriteBatch's copy is the only one.
   char header[kDiskRecordHeaderSize];
   EncodeDiskRecordHeader(meta, key, value, header);
@@ -353,6 +356,7 @@ DiskTier::Stats DiskTier::Impl::GetStats() const {
   s.write_errors = write_errors_.load(std::memory_order_relaxed);
   s.corruptions = corruptions_.load(std::memory_order_relaxed);
   s.writer_rests = writer_rests_.load(std::memory_order_relaxed);
+  s.helped_batches = helped_batches_.load(std::memory_order_relaxed);
   s.writer_rest_us = writer_rest_us_.load(std::memory_order_relaxed);
   s.expired_compacted = filter_.dropped();
   s.wal_syncs = statistics_->getTickerCount(rocksdb::WAL_FILE_SYNCED);
@@ -400,15 +404,37 @@ DiskTier::DiskTier(const Options& options)
 DiskTier::~DiskTier() = default;
 
 Status DiskTier::Put(std::string_view key, std::string_view value, const DiskRecordMeta& meta) {
-  return impl_->Put(key, value, meta, PutOptions{});
+  return impl_->Put(key, value, meta, PutOptions{}, 0);
 }
 
 Status DiskTier::Put(std::string_view key, std::string_view value, const DiskRecordMeta& meta,
                      const PutOptions& options) {
-  return impl_->Put(key, value, meta, options);
+  Room* room = options.room;
+  const size_t held = room != nullptr && room->impl_ == impl_.get() ? std::exchange(room->bytes_, 0) : 0;
+  return impl_->Put(key, value, meta, options, held);
 }
 
-bool DiskTier::WaitForRoom(size_t bytes, int64_t wait_ms) { return impl_->WaitForRoom(bytes, wait_ms); }
+DiskTier::Room DiskTier::ReserveRoom(size_t bytes, int64_t wait_ms) {
+  return Room(impl_.get(), impl_->ReserveRoom(bytes, wait_ms));
+}
+
+DiskTier::Room::Room(Room&& other) noexcept
+    : impl_(std::exchange(other.impl_, nullptr)), bytes_(std::exchange(other.bytes_, 0)) {}
+
+DiskTier::Room& DiskTier::Room::operator=(Room&& other) noexcept {
+  if (this != &other) {
+    Release();
+    impl_ = std::exchange(other.impl_, nullptr);
+    bytes_ = std::exchange(other.bytes_, 0);
+  }
+  return *this;
+}
+
+DiskTier::Room::~Room() { Release(); }
+
+void DiskTier::Room::Release() {
+  if (bytes_ > 0) impl_->ReleaseRoom(std::exchange(bytes_, 0));
+}
 
 StatusOr<std::optional<DiskRecord>> DiskTier::Get(std::string_view key) {
   std::optional<DiskRecord> out;

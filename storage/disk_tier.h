@@ -35,7 +35,10 @@
 //    (storage/disk_writer_rest.h): the disk tier takes the CPU the request path leaves.
 //    Under a load that saturates the CPU, fewer writes reach the disk (more are refused)
 //    rather than every request slowing down; when the load eases, the queue drains at
-//    full speed.
+//    full speed. A thread that needs room (ReserveRoom: a demotion) does not depend on
+//    that starved writer: while it waits and no batch is in flight, it writes the next
+//    batch itself at its own priority (Stats::helped_batches). Batches are written one
+//    at a time, in queue order, whoever writes them.
 //
 // Faults. A failed write (disk full, I/O error) sets healthy to false, records
 // last_error and counts write_errors. While unhealthy every write returns kIoError
@@ -84,6 +87,8 @@ class Env;
 namespace crescent::storage {
 
 class DiskTier {
+  class Impl;
+
  public:
   enum class Mode : uint8_t { kAsync, kSync };
   enum class Compression : uint8_t { kNone, kLz4, kZstd };
@@ -134,6 +139,7 @@ class DiskTier {
     uint64_t expired_compacted = 0;  // expired records dropped by compactions
     uint64_t wal_syncs = 0;      // fsyncs of the write-ahead log (RocksDB's WAL_FILE_SYNCED)
     uint64_t writer_rests = 0;   // kAsync: rests of the writer under CPU contention
+    uint64_t helped_batches = 0;  // kAsync: batches written by threads waiting for room
     uint64_t writer_rest_us = 0; // ... and their total length
     size_t masked_keys = 0;      // keys hidden after a failed write (SIZE_MAX: all)
     bool healthy = true;
@@ -149,7 +155,27 @@ class DiskTier {
   DiskTier(const DiskTier&) = delete;
   DiskTier& operator=(const DiskTier&) = delete;
 
-  // How Put may take the value (kAsync; kSync writes before it returns and ignores both).
+  // Room in the async queue held for one later Put (ReserveRoom): until a Put takes it or
+  // it is destroyed, no other write can use it. Destroying it gives back what no Put took.
+  // REQUIRES: destroyed before the tier.
+  class Room {
+   public:
+    Room() = default;
+    Room(Room&& other) noexcept;
+    Room& operator=(Room&& other) noexcept;
+    ~Room();
+    // Bytes held (key, record header and value); 0 when none (kSync, or no room came).
+    size_t bytes() const { return bytes_; }
+
+   private:
+    friend class DiskTier;
+    Room(Impl* impl, size_t bytes) : impl_(impl), bytes_(bytes) {}
+    void Release();
+    Impl* impl_ = nullptr;
+    size_t bytes_ = 0;
+  };
+
+  // How Put may take the value (kAsync; kSync writes before it returns and ignores them).
   struct PutOptions {
     // Keeps `value`'s bytes alive and unchanged until it is destroyed (for instance
     // ValueView::Pin()). With it the value is queued by reference, not copied; the tier
@@ -159,6 +185,10 @@ class DiskTier {
     // For writes that must not be lost, such as demotions of evicted objects. The caller
     // may hold its own locks: the writer thread takes none of them. 0: refuse at once.
     int64_t wait_ms = 0;
+    // Room reserved for this Put. When it holds enough, the Put is queued without any
+    // further check or wait, and takes the room (what is left over is given back);
+    // otherwise it is given back first and the Put proceeds as without it.
+    Room* room = nullptr;
   };
 
   // Stores `value` under `key`, replacing any older record.
@@ -169,9 +199,13 @@ class DiskTier {
              const PutOptions& options);
 
   // kAsync: waits up to `wait_ms` until the queue has room for a Put of `bytes` of key
-  // plus value (without reserving it); true when it has. kSync: true at once. For a
-  // caller that wants to wait before taking locks of its own, then Put.
-  bool WaitForRoom(size_t bytes, int64_t wait_ms);
+  // plus value, and holds that room for it (PutOptions::room); an empty Room when none
+  // came in time. While it waits it writes queued batches itself when no other is in
+  // flight. kSync: an empty Room at once (a sync Put needs none). For a caller that
+  // waits before taking locks of its own, then Puts under them without waiting again.
+  // REQUIRES: the caller holds no lock that releasing a PutOptions::pin takes (the
+  // memory pool's), nor any lock of a visitor of Read or ForEach.
+  Room ReserveRoom(size_t bytes, int64_t wait_ms);
 
   // The live record under `key` (copied), or nullopt when absent, expired, masked or
   // corrupt. An error only when RocksDB cannot be read (kIoError).
@@ -223,7 +257,6 @@ class DiskTier {
   StatusOr<uint64_t> CountRawForTest();
 
  private:
-  class Impl;
   explicit DiskTier(const Options& options);
 
   Options options_;

@@ -31,6 +31,8 @@ namespace {
 // At most this many bytes per WriteBatch (at least one op), so that entries leave
 // latest_ and the queue's bytes are released progressively.
 constexpr size_t kMaxBatchBytes = 4u << 20;
+// The writer's WriteBatch keeps a buffer of this size for its life.
+constexpr size_t kBatchBuffer = kMaxBatchBytes + (64u << 10);
 
 // The writer thread's nice value (RocksDB's flush and compaction threads run under
 // SCHED_IDLE: disk_tier.cpp, Open).
@@ -50,30 +52,62 @@ void DiskTier::Impl::LowerThisThreadPriority() {
 }
 
 bool DiskTier::Impl::WaitForRoomLocked(std::unique_lock<std::mutex>& l, size_t need,
-                                       int64_t wait_ms) {
+                                       int64_t wait_ms, bool may_write) {
   if (need > o_.async_queue_bytes) return false;  // would never fit
   auto fits = [&] { return pending_bytes_ + reserved_bytes_ + need <= o_.async_queue_bytes; };
   // Waiting Puts (demotions) get the room first.
   if (wait_ms <= 0) return room_waiters_ == 0 && fits();
   ++room_waiters_;
   rest_cv_.notify_one();  // a resting writer resumes
-  const bool room = drained_cv_.wait_for(l, std::chrono::milliseconds(wait_ms),
-                                         [&] { return stopping_ || fits(); });
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(wait_ms);
+  bool room = false;
+  for (;;) {
+    if (stopping_) break;
+    if (fits()) {
+      room = true;
+      break;
+    }
+    if (std::chrono::steady_clock::now() >= deadline) break;
+    if (may_write && !batch_in_flight_ && !queue_.empty()) {
+      // The caller writes the next batch itself, at its own priority: a thread that
+      // needs room does not wait for a writer that rests or that a busy CPU starves
+      // (nice 19). Batches still go one at a time, in queue order.
+      l.unlock();
+      auto batch = std::make_unique<rocksdb::WriteBatch>();
+      const bool wrote = WriteNextBatch(batch);
+      l.lock();
+      if (wrote) helped_batches_.fetch_add(1, std::memory_order_relaxed);
+      continue;
+    }
+    (void)drained_cv_.wait_until(l, deadline);
+  }
   --room_waiters_;
-  return room && !stopping_;
+  return room;
 }
 
-bool DiskTier::Impl::WaitForRoom(size_t bytes, int64_t wait_ms) {
-  if (!async()) return true;
+size_t DiskTier::Impl::ReserveRoom(size_t bytes, int64_t wait_ms) {
+  if (!async()) return 0;
+  const size_t need = bytes + kDiskRecordHeaderSize;
   std::unique_lock l(queue_mu_);
-  if (stopping_) return false;
-  return WaitForRoomLocked(l, bytes + kDiskRecordHeaderSize, wait_ms);
+  if (stopping_ || !WaitForRoomLocked(l, need, wait_ms, /*may_write=*/true)) return 0;
+  reserved_bytes_ += need;
+  return need;
+}
+
+void DiskTier::Impl::ReleaseRoom(size_t bytes) {
+  {
+    std::lock_guard l(queue_mu_);
+    reserved_bytes_ -= bytes;
+  }
+  drained_cv_.notify_all();
 }
 
 Status DiskTier::Impl::PutAsync(std::string_view key, std::string_view value,
-                                const DiskRecordMeta& meta, const DiskTier::PutOptions& options) {
+                                const DiskRecordMeta& meta, const DiskTier::PutOptions& options,
+                                size_t room) {
   const std::string_view keys[] = {key};
   if (FailFast(keys)) {
+    if (room > 0) ReleaseRoom(room);
     async_dropped_.fetch_add(1, std::memory_order_relaxed);
     return Unavailable();
   }
@@ -89,8 +123,13 @@ Status DiskTier::Impl::PutAsync(std::string_view key, std::string_view value,
   bool refused = false;
   {
     std::unique_lock l(queue_mu_);
+    // The room is given back first: either the Put is queued in it (the queue's bytes
+    // then count it) or it was too small and the Put competes as if it had none.
+    reserved_bytes_ -= room;
+    if (room > 0 && room != need) drained_cv_.notify_all();
     if (stopping_) return Closing();
-    refused = !WaitForRoomLocked(l, need, options.wait_ms);
+    // No batch is written here: the caller may hold locks that a pin's release needs.
+    refused = room < need && !WaitForRoomLocked(l, need, options.wait_ms, /*may_write=*/false);
     if (!refused && !by_reference) {
       // Copy without the lock, the room reserved meanwhile: a full queue was found out
       // before paying for the copy, which a refused write would throw away.
@@ -174,112 +213,118 @@ void DiskTier::Impl::WriterLoop() {
   // One batch for the thread's life: Clear keeps its buffer, so the usual batch does not
   // fault in fresh pages every time (with 64 KiB values that was a third of the thread's
   // CPU). A batch grown past that size by one large value is not kept.
-  constexpr size_t kBatchBuffer = kMaxBatchBytes + (64u << 10);
   auto batch = std::make_unique<rocksdb::WriteBatch>(kBatchBuffer);
   for (;;) {
     {
       std::unique_lock l(queue_mu_);
-      work_cv_.wait(l, [&] { return !queue_.empty() || stopping_; });
+      work_cv_.wait(l, [&] { return !batch_in_flight_ && (!queue_.empty() || stopping_); });
       if (queue_.empty()) return;  // stopping, and everything was written
     }
     const ThreadUsage before = ThreadUsage::OfThisThread();
-    bool admitted = healthy() || TryRecover();
-
-    std::shared_lock gate(gate_);
-    std::vector<PendingPtr> ops;
-    size_t batch_bytes = 0;
-    {
-      std::lock_guard l(queue_mu_);
-      while (!queue_.empty() &&
-             (ops.empty() || batch_bytes + queue_.front()->bytes() <= kMaxBatchBytes)) {
-        batch_bytes += queue_.front()->bytes();
-        ops.push_back(std::move(queue_.front()));
-        queue_.pop_front();
-      }
-    }
-    if (ops.empty()) continue;  // DeleteAll emptied the queue meanwhile
-    std::vector<std::string_view> keys;
-    keys.reserve(ops.size());
-    size_t puts = 0, put_bytes = 0, dels = 0;
-    for (const PendingPtr& op : ops) {
-      keys.push_back(op->key);
-      if (op->is_delete) {
-        ++dels;
-      } else {
-        ++puts;
-        put_bytes += op->value().size();
-      }
-    }
-    if (!admitted) {
-      std::lock_guard l(state_mu_);
-      admitted = healthy_.load(std::memory_order_relaxed);
-      if (!admitted) MaskLocked(keys, false);  // refused while backing off
-    }
-    bool written = false;
-    if (admitted) {
-      batch->Clear();
-      rocksdb::Status rs;
-      for (const PendingPtr& op : ops) {
-        if (!rs.ok()) break;
-        if (op->is_delete) {
-          rs = batch->Delete(op->key);
-          continue;
-        }
-        // Header and value as two slices: the batch's copy is the only one.
-        char header[kDiskRecordHeaderSize];
-        EncodeDiskRecordHeader(op->meta, op->key, op->value(), header);
-        const rocksdb::Slice key_part = ToSlice(op->key);
-        const rocksdb::Slice value_parts[] = {rocksdb::Slice(header, sizeof header),
-                                              ToSlice(op->value())};
-        rs = batch->Put(rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value_parts, 2));
-      }
-      if (rs.ok()) {
-        rs = db_ ? db_->Write(write_options_, batch.get())
-                 : rocksdb::Status::IOError("database closed");
-      }
-      if (batch->GetDataSize() > kBatchBuffer) {
-        batch = std::make_unique<rocksdb::WriteBatch>(kBatchBuffer);
-      }
-      if (rs.ok()) {
-        written = true;
-      } else {
-        (void)RecordFailure(rs, keys, false, "async write");
-      }
-    }
-    if (written) {
-      writes_.fetch_add(puts, std::memory_order_relaxed);
-      bytes_written_.fetch_add(put_bytes, std::memory_order_relaxed);
-      deletes_.fetch_add(dels, std::memory_order_relaxed);
-    } else {
-      async_dropped_.fetch_add(puts, std::memory_order_relaxed);
-    }
-    const uint64_t last_seq = ops.back()->seq;
-    const size_t done_ops = ops.size();
-    size_t done_bytes = 0;
-    {
-      std::lock_guard l(queue_mu_);
-      for (const PendingPtr& op : ops) {
-        auto it = latest_.find(op->key);
-        if (it != latest_.end() && it->second == op) latest_.erase(it);
-        done_bytes += op->bytes();
-      }
-    }
-    // The ops go (with their pins and copies, unless a reader still holds one) before
-    // their room is given back and before Flush returns, and not under queue_mu_: a pin's
-    // release frees pool memory under the pool's own lock.
-    keys.clear();
-    ops.clear();
-    {
-      std::lock_guard l(queue_mu_);
-      pending_ops_ -= done_ops;
-      pending_bytes_ -= done_bytes;
-      completed_seq_ = std::max(completed_seq_, last_seq);
-    }
-    drained_cv_.notify_all();
-
-    gate.unlock();  // DeleteAll and recovery never wait for a rest
+    if (!WriteNextBatch(batch)) continue;  // emptied by DeleteAll, or a helper's turn
     RestIfContended(before, ThreadUsage::OfThisThread());
   }
+}
+
+bool DiskTier::Impl::WriteNextBatch(std::unique_ptr<rocksdb::WriteBatch>& batch) {
+  bool admitted = healthy() || TryRecover();
+
+  std::shared_lock gate(gate_);  // released on return: DeleteAll never waits for a rest
+  std::vector<PendingPtr> ops;
+  size_t batch_bytes = 0;
+  {
+    std::lock_guard l(queue_mu_);
+    if (batch_in_flight_) return false;
+    while (!queue_.empty() &&
+           (ops.empty() || batch_bytes + queue_.front()->bytes() <= kMaxBatchBytes)) {
+      batch_bytes += queue_.front()->bytes();
+      ops.push_back(std::move(queue_.front()));
+      queue_.pop_front();
+    }
+    if (ops.empty()) return false;  // DeleteAll emptied the queue meanwhile
+    batch_in_flight_ = true;
+  }
+  std::vector<std::string_view> keys;
+  keys.reserve(ops.size());
+  size_t puts = 0, put_bytes = 0, dels = 0;
+  for (const PendingPtr& op : ops) {
+    keys.push_back(op->key);
+    if (op->is_delete) {
+      ++dels;
+    } else {
+      ++puts;
+      put_bytes += op->value().size();
+    }
+  }
+  if (!admitted) {
+    std::lock_guard l(state_mu_);
+    admitted = healthy_.load(std::memory_order_relaxed);
+    if (!admitted) MaskLocked(keys, false);  // refused while backing off
+  }
+  bool written = false;
+  if (admitted) {
+    batch->Clear();
+    rocksdb::Status rs;
+    for (const PendingPtr& op : ops) {
+      if (!rs.ok()) break;
+      if (op->is_delete) {
+        rs = batch->Delete(op->key);
+        continue;
+      }
+      // Header and value as two slices: the batch's copy is the only one.
+      char header[kDiskRecordHeaderSize];
+      EncodeDiskRecordHeader(op->meta, op->key, op->value(), header);
+      const rocksdb::Slice key_part = ToSlice(op->key);
+      const rocksdb::Slice value_parts[] = {rocksdb::Slice(header, sizeof header),
+                                            ToSlice(op->value())};
+      rs = batch->Put(rocksdb::SliceParts(&key_part, 1), rocksdb::SliceParts(value_parts, 2));
+    }
+    if (rs.ok()) {
+      rs = db_ ? db_->Write(write_options_, batch.get())
+               : rocksdb::Status::IOError("database closed");
+    }
+    if (batch->GetDataSize() > kBatchBuffer) {
+      batch = std::make_unique<rocksdb::WriteBatch>(kBatchBuffer);
+    }
+    if (rs.ok()) {
+      written = true;
+    } else {
+      (void)RecordFailure(rs, keys, false, "async write");
+    }
+  }
+  if (written) {
+    writes_.fetch_add(puts, std::memory_order_relaxed);
+    bytes_written_.fetch_add(put_bytes, std::memory_order_relaxed);
+    deletes_.fetch_add(dels, std::memory_order_relaxed);
+  } else {
+    async_dropped_.fetch_add(puts, std::memory_order_relaxed);
+  }
+  const uint64_t last_seq = ops.back()->seq;
+  const size_t done_ops = ops.size();
+  size_t done_bytes = 0;
+  {
+    std::lock_guard l(queue_mu_);
+    for (const PendingPtr& op : ops) {
+      auto it = latest_.find(op->key);
+      if (it != latest_.end() && it->second == op) latest_.erase(it);
+      done_bytes += op->bytes();
+    }
+  }
+  // The ops go (with their pins and copies, unless a reader still holds one) before
+  // their room is given back and before Flush returns, and not under queue_mu_: a pin's
+  // release frees pool memory under the pool's own lock.
+  keys.clear();
+  ops.clear();
+  {
+    std::lock_guard l(queue_mu_);
+    pending_ops_ -= done_ops;
+    pending_bytes_ -= done_bytes;
+    completed_seq_ = std::max(completed_seq_, last_seq);
+    batch_in_flight_ = false;
+  }
+  drained_cv_.notify_all();
+  work_cv_.notify_one();  // the writer, if a helper wrote this batch
+  return true;
 }
 
 void DiskTier::Impl::RestIfContended(const ThreadUsage& before, const ThreadUsage& after) {

@@ -178,9 +178,12 @@ class DiskTier::Impl {
   ~Impl();
 
   Status Open();
-  bool WaitForRoom(size_t bytes, int64_t wait_ms);
+  // Bytes of room reserved (0: none); ReleaseRoom gives back what no Put took.
+  size_t ReserveRoom(size_t bytes, int64_t wait_ms);
+  void ReleaseRoom(size_t bytes);
+  // `room`: bytes of a Room taken by this Put (ReserveRoom), given back if not used.
   Status Put(std::string_view key, std::string_view value, const DiskRecordMeta& meta,
-             const DiskTier::PutOptions& options);
+             const DiskTier::PutOptions& options, size_t room);
   // `visit` sees the record's value and its (verified) checksum.
   StatusOr<bool> Read(std::string_view key, FunctionRef<void(const DecodedDiskRecord&)> visit);
   Status Delete(std::string_view key);
@@ -234,14 +237,21 @@ class DiskTier::Impl {
 
   // --- disk_tier_async.cpp ---
   Status PutAsync(std::string_view key, std::string_view value, const DiskRecordMeta& meta,
-                  const DiskTier::PutOptions& options);
+                  const DiskTier::PutOptions& options, size_t room);
   // REQUIRES: queue_mu_ held. Queues a delete of `key` unless the newest queued op of the
   // key already is one (that delete leaves the disk without the key all the same).
   void EnqueueDeleteLocked(std::string_view key);
   // REQUIRES: l holds queue_mu_. Whether `need` bytes fit in the queue now, or (wait_ms
   // > 0) within wait_ms; may release l while waiting. Non-waiting callers get no room
-  // while anyone waits.
-  bool WaitForRoomLocked(std::unique_lock<std::mutex>& l, size_t need, int64_t wait_ms);
+  // while anyone waits. With `may_write` (the caller holds no lock of its own) the caller
+  // writes batches itself while it waits and no batch is in flight (WriteNextBatch).
+  bool WaitForRoomLocked(std::unique_lock<std::mutex>& l, size_t need, int64_t wait_ms,
+                         bool may_write);
+  // Writes the next batch of the queue (up to kMaxBatchBytes), on the calling thread;
+  // false, having written nothing, when another batch is in flight or the queue is empty.
+  // `batch` is the caller's buffer (it may be replaced). REQUIRES: the caller holds
+  // neither gate_ nor queue_mu_, nor any lock that releasing a pin takes.
+  bool WriteNextBatch(std::unique_ptr<rocksdb::WriteBatch>& batch);
   // Lowers the calling thread's CPU priority (nice kDiskTierNice).
   static void LowerThisThreadPriority();
   Status DeleteAsync(std::string_view key);
@@ -265,7 +275,7 @@ class DiskTier::Impl {
 
   std::atomic<uint64_t> reads_{0}, read_hits_{0}, writes_{0}, bytes_written_{0},
       bytes_read_{0}, deletes_{0}, async_dropped_{0}, write_errors_{0}, corruptions_{0},
-      writer_rests_{0}, writer_rest_us_{0};
+      writer_rests_{0}, writer_rest_us_{0}, helped_batches_{0};
 
   // Health. healthy_, retry_at_ms_ and any_masked_ are written under state_mu_ and may be
   // read without it (fast paths that re-check under the lock before acting).
@@ -291,9 +301,13 @@ class DiskTier::Impl {
       latest_;
   size_t pending_ops_ = 0;      // queued plus in flight
   size_t pending_bytes_ = 0;    // their bytes
-  size_t reserved_bytes_ = 0;   // room held by Puts copying their value (not in the queue)
+  size_t reserved_bytes_ = 0;   // room held (not in the queue): Rooms, and Puts copying
+                                // their value
   size_t room_waiters_ = 0;     // Puts waiting for room (PutOptions::wait_ms)
   size_t flush_waiters_ = 0;    // Flush calls waiting for the queue to drain
+  // A batch is being written (by the writer or a helper): batches go one at a time, so
+  // they reach RocksDB in queue order. Set and cleared with gate_ held shared.
+  bool batch_in_flight_ = false;
   uint64_t enqueued_seq_ = 0;   // seq of the last op queued
   uint64_t completed_seq_ = 0;  // every op up to this seq has been attempted
   bool stopping_ = false;

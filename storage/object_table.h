@@ -359,8 +359,9 @@ class ObjectTable {
   std::string_view LockedValueBytes(Shard& shard, Node* node, std::string* scratch);
   DiskRecordMeta MetaOf(const Shard& shard, const Node* node, int64_t expire_at_ms,
                         uint32_t version) const;
-  // Eviction of one node: demoted to disk when it can be, deleted otherwise.
-  void LockedEvict(Shard& shard, Node* node, int64_t now);
+  // Eviction of one node: demoted to disk when it can be (in `room`, reserved for it in
+  // the async queue, when it holds any), deleted otherwise.
+  void LockedEvict(Shard& shard, Node* node, int64_t now, DiskTier::Room* room);
   void LockedTouch(Shard& shard, Node* node, int64_t now, int64_t lease_ms);
   void LockedFillInfo(Shard& shard, Node* node, ObjectInfo* info);
   // The value's checksum, computed on first use: writes stay one copy, and only QUERY

@@ -76,21 +76,21 @@ std::string_view ObjectTable::LockedValueBytes(Shard& shard, Node* node, std::st
   return *scratch;
 }
 
-void ObjectTable::LockedEvict(Shard& shard, Node* node, int64_t now) {
+void ObjectTable::LockedEvict(Shard& shard, Node* node, int64_t now, DiskTier::Room* room) {
   ++shard.evicted;
   shard.evicted_bytes += node->size;
   if (Leased(node, now)) ++shard.evicted_leased;
   if (SoftPinOf(shard, node) > now) ++shard.evicted_soft_pinned;
   if (disk_ != nullptr && !(node->flags & kOnDisk)) {
     // Not on disk yet (an async write was dropped, or the tier was down): try now. A
-    // large value is queued by reference (its pin), not copied; Evict waited for room
-    // before taking this lock, and up to 100 ms more is allowed here (that room may have
-    // gone to other writes, and a resting writer needs a batch's time to make more: with
-    // 10 ms, ASan builds lost one demotion in most runs of the store_disk_test case).
+    // large value is queued by reference (its pin), not copied. Evict reserved room for
+    // it before taking this lock; only when none came (or the value grew meanwhile) is
+    // a short wait allowed here, under the lock.
     ValueView view = MakeView(shard, node);
     DiskTier::PutOptions options;
     options.pin = view.Pin();
-    options.wait_ms = 100;
+    options.room = room;
+    options.wait_ms = 10;
     (void)LockedPersist(node, node->key(), view.bytes(),
                         MetaOf(shard, node, ExpireOf(shard, node), node->version), options);
   }

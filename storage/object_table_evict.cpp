@@ -25,7 +25,12 @@ constexpr int kSampleTries = 8;        // random buckets looked at per shard
 constexpr int kSamplesPerShard = 4;    // candidates taken per shard
 constexpr size_t kShardsPerRound = 8;  // shards sampled before choosing, at least
 constexpr size_t kMinCandidates = 16;  // more shards while the sample is smaller
-constexpr int64_t kDemotionWaitMs = 1000;  // at most, for room in the disk queue
+// At most, for room in the disk queue. The evicting thread writes batches itself while
+// it waits, so a long wait means the writer thread holds a batch and is starved of CPU
+// (nice 19 on a saturated machine): waiting for it stalls this thread's clients, giving
+// up loses the object. 1 s lost a few objects in the e2e test that shares one CPU with
+// a busy process; 10 s is for a machine in that state for long, not for normal load.
+constexpr int64_t kDemotionWaitMs = 10'000;
 constexpr size_t kKeepOneIn = 8;       // evict the best eighth of a round's sample
 }  // namespace
 
@@ -106,9 +111,12 @@ size_t ObjectTable::Evict(size_t bytes, Segment* segment, const EvictionParams& 
       for (size_t c = 0; c < evict_now && freed < bytes; ++c) {
         // Back-pressure, before any lock: a demotion waits for room in the disk tier's
         // async queue rather than losing the object (the writer then evicts more
-        // slowly: what it writes is not faster than the disk can take it).
+        // slowly: what it writes is not faster than the disk can take it). The room is
+        // held for this demotion; declared before the lock, it is given back (if unused)
+        // after the lock is released.
+        DiskTier::Room room;
         if (disk_ != nullptr && !candidates[c].on_disk) {
-          (void)disk_->WaitForRoom(candidates[c].key.size() + candidates[c].size, kDemotionWaitMs);
+          room = disk_->ReserveRoom(candidates[c].key.size() + candidates[c].size, kDemotionWaitMs);
         }
         Shard& shard = shards_[candidates[c].shard];
         std::lock_guard lock(shard.mu);
@@ -127,7 +135,7 @@ size_t ObjectTable::Evict(size_t bytes, Segment* segment, const EvictionParams& 
             }
           }
         }
-        LockedEvict(shard, victim, now);
+        LockedEvict(shard, victim, now, &room);
         freed += victim_bytes;
       }
     }

@@ -312,9 +312,16 @@ Status Store::Update(std::string_view key,
 Status Store::PutObject(std::string_view key, std::string_view value, const PutOptions& options) {
   Status status;
   // A segment unmounted between placement and commit takes the put's replicas with it;
-  // placing again on the segments that remain is what the client would do anyway.
-  for (int attempt = 0; attempt < 3; ++attempt) {
-    auto prepared = Prepare(value, options.config);
+  // placing again on the segments that remain is what the client would do anyway. The
+  // last attempt puts a replica in the home segment, which is never unmounted, so that
+  // segments coming and going faster than a put commits cannot make it fail.
+  constexpr int kAttempts = 3;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    ReplicateConfig config = options.config;
+    if (attempt == kAttempts - 1) {
+      config.preferred_segments.insert(config.preferred_segments.begin(), home_->name());
+    }
+    auto prepared = Prepare(value, config);
     if (!prepared.ok()) return prepared.status();
     status = CommitObject(key, &prepared.value(), options);
     if (status.code() != StatusCode::kNoSegment) return status;

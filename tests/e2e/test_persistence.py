@@ -133,6 +133,57 @@ def test_eviction_demotes_and_reads_promote(target, tmp_path):
     s.check_stopped_cleanly()
 
 
+def test_async_demotions_through_a_small_queue_lose_nothing(target, tmp_path):
+    # A 1 MiB queue and four pipelined writers of 64 KiB values, four times the pool: most
+    # SETs find the queue full (their own write is dropped, the value stays in memory),
+    # and each eviction must then find room for its demotion, writing queued batches
+    # itself if the writer does not make room in time. Nothing may be lost. The server
+    # shares one CPU with a busy process, so the writer (nice 19) is slow to make room.
+    data = str(tmp_path / "data")
+    s = start(target, data, "--persistence", "async", "--maxmemory", "16MB",
+              "--persistence-queue-size", "1MB")
+    cpu = min(os.sched_getaffinity(0))
+    for tid in os.listdir(f"/proc/{s.proc.pid}/task"):
+        os.sched_setaffinity(int(tid), {cpu})
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    os.sched_setaffinity(busy.pid, {cpu})
+    values, errors = {}, []
+
+    def writer(w):
+        try:
+            c = redis.Redis(host=s.host, port=s.port, socket_timeout=60)
+            mine = {f"w{w}:{i}": os.urandom(64 << 10) for i in range(256)}
+            for start_at in range(0, 256, 16):
+                pipe = c.pipeline(transaction=False)
+                for k in list(mine)[start_at:start_at + 16]:
+                    pipe.set(k, mine[k])
+                if not all(pipe.execute()):
+                    errors.append(f"writer {w}: a SET was refused")
+            values.update(mine)
+        except redis.RedisError as e:
+            errors.append(f"writer {w}: {e!r}")
+
+    threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+    try:
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    finally:
+        busy.kill()
+        busy.wait()
+    assert errors == []
+    r = s.client()
+    p = r.info("persistence")
+    assert p["demoted_objects"] > 0
+    assert p["disk_async_dropped"] > 0  # the queue was full: demotions had to wait
+    assert "disk_helped_batches" in p
+    assert r.dbsize() == 1024
+    missing = [k for k, v in values.items() if r.get(k) != v]
+    assert missing == []
+    s.check_stopped_cleanly()
+
+
 def _writer(host, port, acked, stop, seed):
     rng = random.Random(seed)
     c = redis.Redis(host=host, port=port, socket_timeout=5)

@@ -1,7 +1,7 @@
 // Tests for the async queue's hand-over of values (storage/disk_tier_async.cpp), on a
 // real RocksDB in a temporary folder: values queued by reference (PutOptions::pin),
-// Puts that wait for room (PutOptions::wait_ms), coalesced deletes of refused writes,
-// and the writer thread's low CPU priority.
+// Puts that wait for room (PutOptions::wait_ms) or hold it (ReserveRoom), coalesced
+// deletes of refused writes, and the writer thread's low CPU priority and rests.
 #include "storage/disk_tier.h"
 
 #include <doctest/doctest.h>
@@ -195,6 +195,79 @@ TEST_CASE("disk_tier async: a Put with wait_ms waits for room and gets it first"
   }
 }
 
+TEST_CASE("disk_tier async: reserved room is held for its Put alone, and given back unused") {
+  TempDir tmp;
+  ManualClock clock;
+  FaultEnv fe;
+  auto o = MakeOptions(tmp.path(), DiskTier::Mode::kAsync, &clock);
+  o.async_queue_bytes = 100'000;
+  o.env = fe.env.get();
+  auto tier = OpenTier(o);
+  auto record = [](std::string_view key, size_t value) {
+    return key.size() + kDiskRecordHeaderSize + value;
+  };
+
+  fe.fs->HoldWal(true);  // nothing leaves the queue until released
+  REQUIRE(tier->Put("a", std::string(40'000, 'a'), Meta(1)).ok());
+  fe.fs->WaitHeld();
+
+  DiskTier::Room room = tier->ReserveRoom(std::string_view("demoted").size() + 40'000, 0);
+  CHECK(room.bytes() == record("demoted", 40'000));
+  // 30,000 would fit beside "a" alone, not beside "a" and the room.
+  CHECK(tier->Put("other", std::string(30'000, 'o'), Meta(2)).code() == StatusCode::kBusy);
+  // The Put the room was for needs no further room and does not wait.
+  DiskTier::PutOptions po;
+  po.room = &room;
+  const std::string demoted(40'000, 'd');
+  REQUIRE(tier->Put("demoted", demoted, Meta(3), po).ok());
+  CHECK(room.bytes() == 0);
+  // (A refused Put queues a delete of its key, counted by the key's bytes.)
+  CHECK(tier->GetStats().queue_bytes ==
+        record("a", 40'000) + std::string_view("other").size() + record("demoted", 40'000));
+
+  {
+    // Unused room is given back when the Room goes.
+    DiskTier::Room unused = tier->ReserveRoom(10'000, 0);
+    CHECK(unused.bytes() == 10'000 + kDiskRecordHeaderSize);
+    CHECK(tier->Put("b", std::string(15'000, 'b'), Meta(4)).code() == StatusCode::kBusy);
+  }
+  REQUIRE(tier->Put("b", std::string(15'000, 'b'), Meta(5)).ok());
+  // A full queue: no room comes within the wait, and a Room too small for its Put is
+  // given back while that Put competes as if it had none (here: refused).
+  const auto t0 = std::chrono::steady_clock::now();
+  CHECK(tier->ReserveRoom(10'000, 50).bytes() == 0);
+  CHECK(std::chrono::steady_clock::now() - t0 >= std::chrono::milliseconds(50));
+  DiskTier::Room small = tier->ReserveRoom(10, 0);
+  REQUIRE(small.bytes() > 0);
+  po.room = &small;
+  CHECK(tier->Put("c", std::string(8'000, 'c'), Meta(6), po).code() == StatusCode::kBusy);
+  CHECK(small.bytes() == 0);
+  // The small room came back: all that is free can be reserved.
+  const size_t free = o.async_queue_bytes - tier->GetStats().queue_bytes;
+  CHECK(tier->ReserveRoom(free - kDiskRecordHeaderSize, 0).bytes() == free);
+  CHECK(tier->ReserveRoom(free + 1 - kDiskRecordHeaderSize, 0).bytes() == 0);
+
+  fe.fs->HoldWal(false);
+  REQUIRE(tier->Flush().ok());
+  CHECK(MustGet(*tier, "demoted")->value == demoted);
+  CHECK(MustGet(*tier, "b"));
+  CHECK_FALSE(MustGet(*tier, "other"));
+  CHECK_FALSE(MustGet(*tier, "c"));
+  CHECK(tier->GetStats().queue_bytes == 0);
+}
+
+TEST_CASE("disk_tier: a sync tier reserves no room, and its Puts need none") {
+  TempDir tmp;
+  ManualClock clock;
+  auto tier = OpenTier(MakeOptions(tmp.path(), DiskTier::Mode::kSync, &clock));
+  DiskTier::Room room = tier->ReserveRoom(100, 1000);
+  CHECK(room.bytes() == 0);
+  DiskTier::PutOptions po;
+  po.room = &room;
+  REQUIRE(tier->Put("k", "v", Meta(1), po).ok());
+  CHECK(MustGet(*tier, "k")->value == "v");
+}
+
 TEST_CASE("disk_tier async: the writer runs at nice 19, RocksDB's threads under SCHED_IDLE") {
   TempDir tmp;
   ManualClock clock;
@@ -288,6 +361,80 @@ TEST_CASE("disk_tier async: the writer rests while a busy thread shares its CPU"
   CHECK(st.writer_rest_us > 0);
   REQUIRE(tier->Flush().ok());
   CHECK(MustGet(*tier, "k15")->value == value);
+}
+
+TEST_CASE("disk_tier async: a thread waiting for room writes the batches a starved writer cannot") {
+  // The writer (nice 19) shares one CPU with a thread that never sleeps: it gets about
+  // 1.5% of that CPU. A ReserveRoom on another CPU must get its room by writing batches
+  // itself, not by waiting for the writer. (Not SCHED_IDLE for the writer: a batch it
+  // had taken could then stay in flight for as long as the CPU is busy.)
+  cpu_set_t saved;
+  REQUIRE(::sched_getaffinity(0, sizeof saved, &saved) == 0);
+  std::vector<int> cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c) {
+    if (CPU_ISSET(c, &saved)) cpus.push_back(c);
+  }
+  if (cpus.size() < 2) {
+    MESSAGE("skipped: needs two CPUs");
+    return;
+  }
+  auto only = [](int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    return set;
+  };
+  TempDir tmp;
+  ManualClock clock;
+  auto o = MakeOptions(tmp.path(), DiskTier::Mode::kAsync, &clock);
+  o.async_queue_bytes = 20 * MiB;
+  auto tier = OpenTier(o);
+  REQUIRE(tier->Put("start", "v", Meta(1)).ok());
+  REQUIRE(tier->Flush().ok());  // the writer has named itself
+  pid_t writer = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    std::ifstream comm(task.path() / "comm");
+    std::string name;
+    std::getline(comm, name);
+    if (name == "disk-writer") writer = std::stoi(task.path().filename().string());
+  }
+  REQUIRE(writer != 0);
+  std::atomic<bool> stop{false};
+  std::atomic<pid_t> busy_tid{0};
+  std::thread busy([&] {
+    busy_tid = static_cast<pid_t>(::gettid());
+    while (!stop.load(std::memory_order_relaxed)) {
+    }
+  });
+  while (busy_tid.load() == 0) SleepMs(1);
+  const cpu_set_t starved = only(cpus[0]), free = only(cpus[1]);
+  REQUIRE(::sched_setaffinity(busy_tid.load(), sizeof starved, &starved) == 0);
+  REQUIRE(::sched_setaffinity(writer, sizeof starved, &starved) == 0);
+  REQUIRE(::sched_setaffinity(0, sizeof free, &free) == 0);
+  struct Restore {
+    cpu_set_t set;
+    std::atomic<bool>* stop;
+    std::thread* busy;
+    ~Restore() {
+      *stop = true;
+      busy->join();
+      (void)::sched_setaffinity(0, sizeof set, &set);
+    }
+  } restore{saved, &stop, &busy};
+
+  const std::string value = Pattern(1 * MiB, 3);
+  int queued = 0;
+  for (int i = 0; i < 20; ++i) queued += tier->Put("k" + std::to_string(i), value, Meta(2)).ok();
+  // Room for 12 MiB: at least three of the queue's 4 MiB batches must be written.
+  DiskTier::Room room = tier->ReserveRoom(12 * MiB - kDiskRecordHeaderSize, 60'000);
+  CHECK(room.bytes() == 12 * MiB);
+  const DiskTier::Stats st = tier->GetStats();
+  MESSAGE("queued ", queued, ", written ", st.writes, ", by the waiting thread: ",
+          st.helped_batches, " batches");
+  CHECK(st.helped_batches > 0);
+  room = DiskTier::Room();
+  (void)::sched_setaffinity(writer, sizeof saved, &saved);
+  REQUIRE(tier->DeleteAll().ok());  // the starved writer need not drain the rest
 }
 
 }  // TEST_SUITE

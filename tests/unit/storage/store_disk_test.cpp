@@ -202,7 +202,8 @@ TEST_CASE("disk: async demotions wait for room in the queue instead of losing ob
   }
   StoreStats stats = store->GetStats();
   MESSAGE("demoted ", stats.demoted_objects, ", evicted ", stats.evicted_objects,
-          ", async dropped ", store->disk()->GetStats().async_dropped);
+          ", async dropped ", store->disk()->GetStats().async_dropped,
+          ", batches written by evicting threads ", store->disk()->GetStats().helped_batches);
   CHECK(stats.demoted_objects > 0);
   // A put's own write may be refused while the queue is full (it stays in memory, and
   // is written when demoted); a demotion is not.
