@@ -491,6 +491,28 @@ TEST_CASE("RSS follows use: untouched until written, given back by Trim") {
   CheckEmpty(*pool);
 }
 
+TEST_CASE("with huge pages, a thread faults pages in ahead of the allocations") {
+  const size_t os_page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+  auto pool = MakePool(64 * MiB, MiB, 16 * KiB, /*huge=*/true);
+  auto resident_soon = [&](uint64_t offset, size_t len) {
+    for (int i = 0; i < 1000; ++i) {
+      if (Resident(*pool, offset, len) == len / os_page) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  };
+  // Before anything is allocated: the first window, which any write needs.
+  CHECK(resident_soon(0, 4 * MiB));
+  auto big = pool->Allocate(20 * MiB);
+  REQUIRE(big);
+  CHECK(*big == 0);
+  // Past the allocation, before anyone writes there...
+  CHECK(resident_soon(20 * MiB, 4 * MiB));
+  // ...and no further: RSS still follows use.
+  CHECK(Resident(*pool, 28 * MiB, 36 * MiB) == 0);
+  pool->Free(*big, 20 * MiB);
+}
+
 TEST_CASE("concurrent allocate and free from four threads") {
   constexpr size_t kMaxSlab = 8 * KiB;
   auto pool = MakePool(32 * MiB, 64 * KiB, kMaxSlab);

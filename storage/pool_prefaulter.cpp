@@ -1,0 +1,66 @@
+#include "storage/pool_prefaulter.h"
+
+#include <pthread.h>
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cerrno>
+
+namespace crescent::storage {
+
+namespace {
+constexpr uint64_t kHugePage = 2u << 20;
+#ifndef MADV_POPULATE_WRITE
+constexpr int MADV_POPULATE_WRITE = 23;  // Linux 5.14
+#endif
+}  // namespace
+
+PoolPrefaulter::PoolPrefaulter(char* base, uint64_t capacity, uint64_t ahead)
+    : base_(base), capacity_(capacity), ahead_(ahead), thread_([this] { Run(); }) {}
+
+PoolPrefaulter::~PoolPrefaulter() {
+  {
+    std::lock_guard l(mu_);
+    stop_ = true;
+  }
+  cv_.notify_one();
+  thread_.join();
+}
+
+void PoolPrefaulter::Wake(uint64_t end) {
+  uint64_t seen = high_water_.load(std::memory_order_relaxed);
+  while (end > seen && !high_water_.compare_exchange_weak(seen, end, std::memory_order_relaxed)) {
+  }
+  if (end <= seen) return;  // noted further already
+  std::lock_guard l(mu_);
+  cv_.notify_one();
+}
+
+void PoolPrefaulter::Run() {
+  (void)::pthread_setname_np(::pthread_self(), "pool-prefault");
+  auto wanted = [&] {
+    const uint64_t high = high_water_.load(std::memory_order_relaxed);
+    const uint64_t page_end = (high + kHugePage - 1) / kHugePage * kHugePage;
+    return std::min(capacity_, page_end + ahead_);
+  };
+  for (;;) {
+    uint64_t goal = 0;
+    {
+      std::unique_lock l(mu_);
+      cv_.wait(l, [&] {
+        return stop_ || wanted() > populated_end_.load(std::memory_order_relaxed);
+      });
+      if (stop_) return;
+      goal = wanted();
+    }
+    const uint64_t from = populated_end_.load(std::memory_order_relaxed);
+    // A failure other than "not supported" (no memory now) skips the range: the writer
+    // then faults it in itself, as without this thread.
+    if (::madvise(base_ + from, goal - from, MADV_POPULATE_WRITE) != 0 && errno == EINVAL) {
+      return;
+    }
+    populated_end_.store(goal, std::memory_order_release);
+  }
+}
+
+}  // namespace crescent::storage
