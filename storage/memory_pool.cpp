@@ -490,13 +490,18 @@ void MemoryPool::Impl::FreeLarge(uint64_t offset, size_t size) {
 // Holds the range lock for the walk: free ranges cannot be handed out (and written)
 // while their pages are being dropped.
 size_t MemoryPool::Impl::Trim() {
-  std::lock_guard lock(range_mu_);
   size_t released = 0;
-  for (const auto& [offset, size] : ranges_.free_ranges()) {
-    if (size < kReleaseThreshold) continue;
-    ReleaseToKernel(offset, size);
-    released += size;
+  uint64_t top = capacity_;  // nothing is allocated from here up
+  {
+    std::lock_guard lock(range_mu_);
+    for (const auto& [offset, size] : ranges_.free_ranges()) {
+      if (offset + size == capacity_) top = offset;
+      if (size < kReleaseThreshold) continue;
+      ReleaseToKernel(offset, size);
+      released += size;
+    }
   }
+  if (prefaulter_ && released > 0) prefaulter_->Restart(top);
   return released;
 }
 

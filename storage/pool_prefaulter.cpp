@@ -36,6 +36,18 @@ void PoolPrefaulter::Wake(uint64_t end) {
   cv_.notify_one();
 }
 
+void PoolPrefaulter::Restart(uint64_t top) {
+  {
+    std::lock_guard l(mu_);
+    ++restarts_;
+    high_water_.store(top, std::memory_order_relaxed);
+    const uint64_t kept = std::min(populated_end_.load(std::memory_order_relaxed),
+                                   top / kHugePage * kHugePage);
+    populated_end_.store(kept, std::memory_order_relaxed);
+  }
+  cv_.notify_one();
+}
+
 void PoolPrefaulter::Run() {
   (void)::pthread_setname_np(::pthread_self(), "pool-prefault");
   auto wanted = [&] {
@@ -44,22 +56,24 @@ void PoolPrefaulter::Run() {
     return std::min(capacity_, page_end + ahead_);
   };
   for (;;) {
-    uint64_t goal = 0;
+    uint64_t from = 0, goal = 0, restarts = 0;
     {
       std::unique_lock l(mu_);
       cv_.wait(l, [&] {
         return stop_ || wanted() > populated_end_.load(std::memory_order_relaxed);
       });
       if (stop_) return;
+      from = populated_end_.load(std::memory_order_relaxed);
       goal = wanted();
+      restarts = restarts_;
     }
-    const uint64_t from = populated_end_.load(std::memory_order_relaxed);
     // A failure other than "not supported" (no memory now) skips the range: the writer
     // then faults it in itself, as without this thread.
     if (::madvise(base_ + from, goal - from, MADV_POPULATE_WRITE) != 0 && errno == EINVAL) {
       return;
     }
-    populated_end_.store(goal, std::memory_order_release);
+    std::lock_guard l(mu_);
+    if (restarts_ == restarts) populated_end_.store(goal, std::memory_order_release);
   }
 }
 

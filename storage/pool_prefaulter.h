@@ -35,6 +35,10 @@ class PoolPrefaulter {
     Wake(end);
   }
 
+  // Everything from `top` up was given back to the kernel (MemoryPool::Trim, FLUSHALL)
+  // and nothing above it is allocated: populate again from there.
+  void Restart(uint64_t top);
+
   uint64_t populated_end() const { return populated_end_.load(std::memory_order_acquire); }
 
  private:
@@ -48,7 +52,8 @@ class PoolPrefaulter {
   std::atomic<uint64_t> high_water_{0};  // the furthest end noted
   std::mutex mu_;
   std::condition_variable cv_;
-  bool stop_ = false;  // GUARDED_BY(mu_)
+  bool stop_ = false;       // GUARDED_BY(mu_)
+  uint64_t restarts_ = 0;   // GUARDED_BY(mu_); a populate begun before one is not recorded
   std::thread thread_;
 };
 

@@ -506,11 +506,17 @@ TEST_CASE("with huge pages, a thread faults pages in ahead of the allocations") 
   auto big = pool->Allocate(20 * MiB);
   REQUIRE(big);
   CHECK(*big == 0);
-  // Past the allocation, before anyone writes there...
-  CHECK(resident_soon(20 * MiB, 4 * MiB));
+  // Past the allocation (the whole window of 8 MiB), before anyone writes there...
+  CHECK(resident_soon(20 * MiB, 8 * MiB));
   // ...and no further: RSS still follows use.
   CHECK(Resident(*pool, 28 * MiB, 36 * MiB) == 0);
+  // After Trim gave everything back (FLUSHALL), the pages the next writes need are
+  // populated again, and only those.
+  Fill(pool->At(*big), 20 * MiB, 1);
   pool->Free(*big, 20 * MiB);
+  CHECK(pool->Trim() > 0);
+  CHECK(resident_soon(0, 4 * MiB));
+  CHECK(Resident(*pool, 12 * MiB, 52 * MiB) == 0);
 }
 
 TEST_CASE("concurrent allocate and free from four threads") {
