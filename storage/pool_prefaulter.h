@@ -7,9 +7,11 @@
 // from 1.0 ms to 2-4 ms; once the pages were resident it was 1.0 ms again, as with huge
 // pages off. The allocator carves fresh memory from the low end of the region upwards,
 // so the pool reports how far its allocations reach (NoteAllocatedUpTo) and this thread
-// keeps `ahead` bytes past that mark populated (it starts with the first `ahead`). MADV_POPULATE_WRITE changes no byte, so
-// populating memory that a request thread writes at the same moment is safe. On a kernel
-// without it (before 5.14) the thread stops and faults happen where they did before.
+// keeps `ahead` bytes past that mark populated (it starts with the first `ahead`, and
+// starts again from the top of what is allocated when Trim gives pages back: Restart).
+// MADV_POPULATE_WRITE changes no byte, so populating memory that a request thread writes
+// at the same moment is safe. On a kernel without it (before 5.14) the thread stops and
+// faults happen where they did before.
 #pragma once
 
 #include <atomic>
