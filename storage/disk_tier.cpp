@@ -143,7 +143,6 @@ Status DiskTier::Impl::Put(std::string_view key, std::string_view value,
                            const DiskRecordMeta& meta, const DiskTier::PutOptions& options,
                            size_t room) {
   if (async()) return PutAsync(key, value, meta, options, room);
-  if (room > 0) ReleaseRoom(room);
   // Header and value go to RocksDB as two slices: the WriteBatch's copy is the only one.
   char header[kDiskRecordHeaderSize];
   EncodeDiskRecordHeader(meta, key, value, header);

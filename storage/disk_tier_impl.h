@@ -181,7 +181,8 @@ class DiskTier::Impl {
   // Bytes of room reserved (0: none); ReleaseRoom gives back what no Put took.
   size_t ReserveRoom(size_t bytes, int64_t wait_ms);
   void ReleaseRoom(size_t bytes);
-  // `room`: bytes of a Room taken by this Put (ReserveRoom), given back if not used.
+  // `room`: bytes of a Room taken by this Put (ReserveRoom), given back if not used;
+  // always 0 in kSync, where ReserveRoom reserves nothing.
   Status Put(std::string_view key, std::string_view value, const DiskRecordMeta& meta,
              const DiskTier::PutOptions& options, size_t room);
   // `visit` sees the record's value and its (verified) checksum.
