@@ -30,6 +30,7 @@
 #include "protocol/reply_writer.h"
 #include "protocol/request_parser.h"
 #include "server/client.h"
+#include "server/socket_receive.h"
 
 namespace crescent::server {
 
@@ -94,10 +95,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Starts reading a pending large value straight into the store; false if it does not
   // apply (then the value arrives through the input buffer as usual).
   bool MaybeReceiveDirect();
-  // Plain TCP: readiness-driven reads (see ReadPlain in connection.cpp).
-  void ReadPlain();
-  void OnReadable(const boost::system::error_code& error);
-  void ReceiveNow();
   // Plain TCP: sends what the socket takes now; true when some output is left for
   // async_write (false also when the connection closed).
   bool SendNow();
@@ -108,6 +105,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   Server* server_;
   boost::asio::io_context* context_;
   boost::asio::ip::tcp::socket socket_;
+  SocketReceive receive_;  // plain TCP reads
   std::unique_ptr<TlsStream> tls_;  // over socket_; null for plain TCP
   std::unique_ptr<boost::asio::steady_timer> handshake_timer_;
   std::unique_ptr<boost::asio::steady_timer> drain_timer_;  // see kDrainQuiet
@@ -122,9 +120,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   size_t input_begin_ = 0;  // first unconsumed byte
   size_t input_end_ = 0;    // one past the last byte read
   bool reading_ = false;
-  // Plain TCP: this handler's own receive left the socket empty, so the next read may
-  // wait for readability without receiving first. Never true between handlers.
-  bool input_drained_ = false;
+  size_t receive_space_ = 0;     // room the receive in flight (or the last one) had
+  bool receive_filled_ = false;  // the last receive filled it: see kMaxPipelineInput
   bool writing_ = false;
   bool processing_scheduled_ = false;
   bool closed_ = false;
