@@ -63,7 +63,10 @@ class RespConnection {
 
  private:
   static constexpr size_t kCopyLimit = 4096;  // values up to this size are copied inline
+  static constexpr uint64_t kMaxWakeMark = 256 * 1024;  // see WakeAfter
 
+  // Sets the socket's receive low-water mark for the rest of a bulk being received.
+  void WakeAfter(uint64_t pending_bulk);
   void AppendRaw(std::string_view s);
   void AppendBulk(std::string_view s);
   void AppendLength(char prefix, size_t n);
@@ -83,6 +86,7 @@ class RespConnection {
   size_t wpos_ = 0;
   uint64_t skip_ = 0;  // bytes of a bulk payload (plus CRLF) still to skip
   Reply pending_;      // the bulk reply being skipped
+  int wake_mark_ = 1;  // the socket's SO_RCVLOWAT
 };
 
 }  // namespace crescent::bench
