@@ -7,7 +7,7 @@
 # both, and prints one markdown table. Every load stops by itself; the script kills only
 # the processes it started, by PID, when it exits. See tools/bench/README.md.
 #
-#   tools/bench/compare.sh              full run (about 4 minutes)
+#   tools/bench/compare.sh              full run (about 7 minutes)
 #   QUICK=1 tools/bench/compare.sh      short run (under a minute after the build)
 #
 # Environment: QUICK=1, MEMORY_MB (maxmemory of both servers, default 2048), IO_THREADS
@@ -35,8 +35,10 @@ HZ=$(getconf CLK_TCK)
 
 if [ "$QUICK" = 1 ]; then
   RB_N1=30000 RB_N16=300000 LARGE_SECS=1 LARGE_WARMUP=0.2 KV_SECS=3 KV_WARMUP=0.5 IPERF_SECS=1
+  ROUNDS=${ROUNDS:-1}
 else
   RB_N1=200000 RB_N16=2000000 LARGE_SECS=4 LARGE_WARMUP=0.5 KV_SECS=10 KV_WARMUP=1 IPERF_SECS=3
+  ROUNDS=${ROUNDS:-3}
 fi
 MEM_KEYS=1000000   # memory per key: distinct keys of 100-byte values
 RB_KEYSPACE=100000
@@ -268,13 +270,24 @@ run_redis_benchmark() {  # server row test size pipeline requests
     return 0
   fi
   IFS=, read -r _ rps _ _ _ _ p99 _ <<<"$(tr -d '"' <<<"$line")"
-  R[$s|$row|value]=$rps
-  R[$s|$row|p99]=$p99
-  R[$s|$row|scpu]=$(awk -v t=$((s1 - s0)) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')
-  R[$s|$row|ccpu]=$(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')
+  R[$s|$row|value_all]+=" $rps"
+  R[$s|$row|p99_all]+=" $p99"
+  R[$s|$row|scpu_all]+=" $(awk -v t=$((s1 - s0)) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')"
+  R[$s|$row|ccpu_all]+=" $(awk -v t=$((c1 - c0)) -v hz="$HZ" -v n="$n" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')"
   log "$s $row: $rps rps, p99 $p99 ms"
 }
 
+median() {  # space-separated numbers -> their median (empty if none)
+  tr ' ' '\n' <<<"$1" | grep -v '^$' | sort -g |
+    awk '{ a[NR] = $1 } END { if (NR == 0) print ""; else if (NR % 2) print a[(NR + 1) / 2]; else printf "%.3f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+# The small rows are what the scheduler sways most (the client's one thread and the server
+# share two cores): each runs ROUNDS times, alternating which server goes first, and the
+# table gives the medians; the ratios of single rounds are listed below it.
+take_medians() {  # server row
+  local field
+  for field in value p99 scpu ccpu; do R[$1|$2|$field]=$(median "${R[$1|$2|${field}_all]:-}"); done
+}
 ROWS=()
 for size in 16 1024; do
   label=$([ "$size" = 16 ] && echo 16B || echo 1KiB)
@@ -283,11 +296,14 @@ for size in 16 1024; do
     for test in set get; do
       row="$test $label P$pipe"
       ROWS+=("$row|rb")
-      servers_in_turn
-      for s in $SERVERS; do
-        run_redis_benchmark "$s" "$row" "$test" "$size" "$pipe" "$n"
-        check_alive "$s" "redis-benchmark $row" || true
+      for _ in $(seq 1 "$ROUNDS"); do
+        servers_in_turn
+        for s in $SERVERS; do
+          run_redis_benchmark "$s" "$row" "$test" "$size" "$pipe" "$n"
+          check_alive "$s" "redis-benchmark $row" || true
+        done
       done
+      for s in redis crescent; do take_medians "$s" "$row"; done
     done
     for s in redis crescent; do flush "$s"; done
   done
@@ -361,7 +377,7 @@ report() {
   local row kind v_r v_c unit
   echo "## Crescent vs Redis ($(date +%F), $(nproc) cores, maxmemory ${MEMORY_MB} MB each$([ "$QUICK" = 1 ] && echo ', QUICK'))"
   echo
-  echo "redis-server $(redis-server --version | grep -o 'v=[^ ]*' | cut -d= -f2); crescentd --io-threads $IO_THREADS --persistence off."
+  echo "redis-server $(redis-server --version | grep -o 'v=[^ ]*' | cut -d= -f2); crescentd --io-threads $IO_THREADS --persistence off. Small values (redis-benchmark rows): medians of $ROUNDS rounds."
   echo "Loopback ceiling (iperf3, one TCP stream, 1 MiB writes, ${IPERF_SECS} s, before and after the workloads): ${IPERF_RUNS[*]:-?} GB/s; the higher, ${IPERF_GBPS:-?} GB/s, is the ceiling below."
   echo
   echo "| workload | Redis | Crescent | ratio (Crescent/Redis) | p99 Redis (ms) | p99 Crescent (ms) | server CPU µs/req Redis / Crescent | client CPU µs/req Redis / Crescent |"
@@ -381,6 +397,16 @@ report() {
     fi
   done
   echo "| memory per key, RSS growth, $MEM_KEYS keys of 100 B (lower is better) | $(fmt "${R[redis|mem|value]:-}" 1) B | $(fmt "${R[crescent|mem|value]:-}" 1) B | $(ratio "${R[redis|mem|value]:-}" "${R[crescent|mem|value]:-}") | - | - | - | - |"
+  if [ "$ROUNDS" -gt 1 ]; then
+    echo
+    echo "Small values, Crescent / Redis in each round, throughput (p99, lower is better):"
+    echo
+    for entry in "${ROWS[@]}"; do
+      [ "${entry#*|}" = rb ] || continue
+      row=${entry%|*}
+      echo "- $row: $(per_round "${R[redis|$row|value_all]:-}" "${R[crescent|$row|value_all]:-}" "${R[redis|$row|p99_all]:-}" "${R[crescent|$row|p99_all]:-}")"
+    done
+  fi
   echo
   echo "Large values against the loopback ceiling (${IPERF_GBPS:-?} GB/s)$([ -n "$LARGE_SERVERS_EXTRA" ] && echo ", and with crescentd's default of an I/O thread per core ($MT_IO_THREADS)"):"
   echo
@@ -411,6 +437,16 @@ report() {
     local p
     for p in "${PROBLEMS[@]}"; do echo "- $p"; done
   fi
+}
+per_round() {  # redis values, crescent values, redis p99s, crescent p99s -> "1.02 (0.95), ..."
+  awk -v a="$1" -v b="$2" -v pa="$3" -v pb="$4" 'BEGIN {
+    n = split(a, x, " "); split(b, y, " "); split(pa, px, " "); split(pb, py, " ")
+    for (i = 1; i <= n; i++) {
+      r = (x[i] + 0 > 0) ? sprintf("%.2f", y[i] / x[i]) : "-"
+      q = (px[i] + 0 > 0) ? sprintf("%.2f", py[i] / px[i]) : "-"
+      printf "%s%s (%s)", (i > 1 ? ", " : ""), r, q
+    }
+  }'
 }
 pct() { awk -v v="$1" -v c="$IPERF_GBPS" 'BEGIN { if (v == "" || c == "" || c + 0 == 0) print "-"; else printf "%.0f%%", 100 * v / c }'; }
 
