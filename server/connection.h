@@ -23,6 +23,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   // Starts reading a pending large value straight into the store; false if it does not
   // apply (then the value arrives through the input buffer as usual).
   bool MaybeReceiveDirect();
+  // Plain TCP: receives the rest of the value MaybeReceiveDirect started.
+  void ReceiveDirectRest();
+  void OnDirectRead(const boost::system::error_code& error, size_t bytes);
+  // The socket's SO_RCVLOWAT (1 but while a large value arrives).
+  void SetReceiveMark(size_t bytes);
   // Plain TCP: sends what the socket takes now; true when some output is left for
   // async_write (false also when the connection closed).
   bool SendNow();
@@ -106,6 +112,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   boost::asio::io_context* context_;
   boost::asio::ip::tcp::socket socket_;
   SocketReceive receive_;  // plain TCP reads
+  // Plain TCP: a large value being received straight into its replica.
+  struct DirectReceive {
+    char* destination;
+    size_t length;
+    size_t received;
+  };
+  std::optional<DirectReceive> direct_;
+  int receive_mark_ = 1;
   std::unique_ptr<TlsStream> tls_;  // over socket_; null for plain TCP
   std::unique_ptr<boost::asio::steady_timer> handshake_timer_;
   std::unique_ptr<boost::asio::steady_timer> drain_timer_;  // see kDrainQuiet

@@ -2,6 +2,7 @@
 
 import os
 import threading
+import time
 
 import pytest
 
@@ -84,6 +85,35 @@ def test_large_value_split_in_chunks(server, r):
             c.send(data[off:off + 7919])
         assert c.read_reply() == "OK"
     assert r.get("big") == value
+
+
+def test_large_value_arriving_in_bursts_then_a_small_request(server, r):
+    """A large value is received with a low-water mark (fewer wake-ups); the mark must never
+    exceed what is still to come, and must be gone before the next request, however small.
+    Every pause lets the server take what arrived and wait again."""
+    value = os.urandom(3 << 20)
+    data = encode_command("SET", "bursts", value)
+    # The header and a little of the value; then bursts of 1.5 MiB, 1 MiB, 300 KiB (under
+    # the largest mark), 100 KiB (under the smallest), and the last 10 bytes.
+    cuts = [4096, 4096 + (3 << 19), 4096 + (5 << 19), 4096 + (5 << 19) + (300 << 10),
+            4096 + (5 << 19) + (400 << 10), len(data) - 10, len(data)]
+    with server.raw() as c:
+        start = 0
+        for cut in cuts:
+            c.send(data[start:cut])
+            start = cut
+            time.sleep(0.1)
+        assert c.read_reply() == "OK"
+        time.sleep(0.1)
+        c.send(encode_command("PING"))
+        assert c.read_reply() == "PONG"
+        # The same on one connection again, with the next request in the value's last send.
+        c.send(data[:-10])
+        time.sleep(0.1)
+        c.send(data[-10:] + encode_command("STRLEN", "bursts"))
+        assert c.read_reply() == "OK"
+        assert c.read_reply() == 3 << 20
+    assert r.get("bursts") == value
 
 
 def test_many_connections(server, r):
