@@ -284,9 +284,18 @@ median() {  # space-separated numbers -> their median (empty if none)
 # The small rows are what the scheduler sways most (the client's one thread and the server
 # share two cores): each runs ROUNDS times, alternating which server goes first, and the
 # table gives the medians; the ratios of single rounds are listed below it.
-take_medians() {  # server row
-  local field
-  for field in value p99 scpu ccpu; do R[$1|$2|$field]=$(median "${R[$1|$2|${field}_all]:-}"); done
+take_medians() {  # row
+  local s field
+  for s in redis crescent; do
+    for field in value p99 scpu ccpu; do R[$s|$1|$field]=$(median "${R[$s|$1|${field}_all]:-}"); done
+  done
+  # Rounds are paired (each server's n-th run sits next to the other's), so the row's ratio
+  # is the median of the rounds' ratios: a load that changes between rounds moves both
+  # servers of a pair, not just the ratio of independently taken medians.
+  R[ratio|$1]=$(median "$(awk -v a="${R[redis|$1|value_all]:-}" -v b="${R[crescent|$1|value_all]:-}" 'BEGIN {
+    n = split(a, x, " "); split(b, y, " ")
+    for (i = 1; i <= n; i++) if (x[i] + 0 > 0) printf "%.4f ", y[i] / x[i]
+  }')")
 }
 ROWS=()
 for size in 16 1024; do
@@ -303,7 +312,7 @@ for size in 16 1024; do
           check_alive "$s" "redis-benchmark $row" || true
         done
       done
-      for s in redis crescent; do take_medians "$s" "$row"; done
+      take_medians "$row"
     done
     for s in redis crescent; do flush "$s"; done
   done
@@ -377,7 +386,7 @@ report() {
   local row kind v_r v_c unit
   echo "## Crescent vs Redis ($(date +%F), $(nproc) cores, maxmemory ${MEMORY_MB} MB each$([ "$QUICK" = 1 ] && echo ', QUICK'))"
   echo
-  echo "redis-server $(redis-server --version | grep -o 'v=[^ ]*' | cut -d= -f2); crescentd --io-threads $IO_THREADS --persistence off. Small values (redis-benchmark rows): medians of $ROUNDS rounds."
+  echo "redis-server $(redis-server --version | grep -o 'v=[^ ]*' | cut -d= -f2); crescentd --io-threads $IO_THREADS --persistence off. Small values (redis-benchmark rows): medians of $ROUNDS rounds (the ratio: the median of the rounds' ratios)."
   echo "Loopback ceiling (iperf3, one TCP stream, 1 MiB writes, ${IPERF_SECS} s, before and after the workloads): ${IPERF_RUNS[*]:-?} GB/s; the higher, ${IPERF_GBPS:-?} GB/s, is the ceiling below."
   echo
   echo "| workload | Redis | Crescent | ratio (Crescent/Redis) | p99 Redis (ms) | p99 Crescent (ms) | server CPU µs/req Redis / Crescent | client CPU µs/req Redis / Crescent |"
@@ -387,7 +396,7 @@ report() {
     kind=${entry#*|}
     if [ "$kind" = rb ]; then
       v_r=${R[redis|$row|value]:-} v_c=${R[crescent|$row|value]:-} unit=" rps"
-      echo "| $row (redis-benchmark, 50 clients) | $(fmt "$v_r")$unit | $(fmt "$v_c")$unit | $(ratio "$v_r" "$v_c") | $(fmt "${R[redis|$row|p99]:-}" 3) | $(fmt "${R[crescent|$row|p99]:-}" 3) | $(fmt "${R[redis|$row|scpu]:-}" 2) / $(fmt "${R[crescent|$row|scpu]:-}" 2) | $(fmt "${R[redis|$row|ccpu]:-}" 2) / $(fmt "${R[crescent|$row|ccpu]:-}" 2) |"
+      echo "| $row (redis-benchmark, 50 clients) | $(fmt "$v_r")$unit | $(fmt "$v_c")$unit | $(fmt "${R[ratio|$row]:-}" 2) | $(fmt "${R[redis|$row|p99]:-}" 3) | $(fmt "${R[crescent|$row|p99]:-}" 3) | $(fmt "${R[redis|$row|scpu]:-}" 2) / $(fmt "${R[crescent|$row|scpu]:-}" 2) | $(fmt "${R[redis|$row|ccpu]:-}" 2) / $(fmt "${R[crescent|$row|ccpu]:-}" 2) |"
     else
       v_r=${R[redis|$row|gbps]:-} v_c=${R[crescent|$row|gbps]:-}
       local extra=""
