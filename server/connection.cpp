@@ -352,7 +352,13 @@ void Connection::ReceiveDirectRest() {
   } else if (static_cast<size_t>(receive_mark_) > left) {
     SetReceiveMark(1);
   }
-  receive_.Start(socket_, direct_->destination + direct_->received, left, shared_from_this());
+  // What follows the value (its CRLF, the next requests) lands in the input buffer in the
+  // same receive, just after the request's header, where a later read would put it. The
+  // receive is then short when it takes all there is, and the next read waits for input
+  // instead of trying first; a receive of exactly the value's rest could not tell.
+  receive_space_ = input_.size() - input_end_;
+  receive_.Start(socket_, direct_->destination + direct_->received, left, shared_from_this(),
+                 input_.data() + input_end_, receive_space_);
 }
 
 void Connection::OnDirectRead(const boost::system::error_code& error, size_t bytes) {
@@ -369,11 +375,14 @@ void Connection::OnDirectRead(const boost::system::error_code& error, size_t byt
   }
   input_total_ += bytes;
   server_->stats().net_input_bytes.fetch_add(bytes, std::memory_order_relaxed);
-  direct_->received += bytes;
+  const size_t into_value = std::min(bytes, direct_->length - direct_->received);
+  direct_->received += into_value;
   if (direct_->received < direct_->length) {
     ReceiveDirectRest();
     return;
   }
+  input_end_ += bytes - into_value;
+  receive_filled_ = bytes - into_value == receive_space_;
   reading_ = false;
   SetReceiveMark(1);
   std::string_view value(direct_->destination, direct_->length);

@@ -4,6 +4,7 @@
 #include <boost/asio/detail/reactor_op.hpp>
 #include <boost/asio/detail/socket_ops.hpp>
 #include <boost/version.hpp>
+#include <array>
 #include <utility>
 
 // The reactor calls below (start_op, per_descriptor_data, the reactor_op protocol) are
@@ -37,10 +38,12 @@ class SocketReceive::Operation : public asio::detail::reactor_op {
         callback_(callback), target_(target) {}
 
   void Start(asio::ip::tcp::socket& socket, char* data, size_t size,
-             std::shared_ptr<void> keep_alive) {
+             std::shared_ptr<void> keep_alive, char* more, size_t more_size) {
     socket_ = socket.native_handle();
-    data_ = data;
-    size_ = size;
+    buffers_[0] = {data, size};
+    buffers_[1] = {more, more_size};
+    count_ = more_size > 0 ? 2 : 1;
+    size_ = size + more_size;
     ec_ = {};
     bytes_transferred_ = 0;
     keep_alive_ = std::move(keep_alive);
@@ -54,9 +57,15 @@ class SocketReceive::Operation : public asio::detail::reactor_op {
  private:
   static status Perform(reactor_op* base) {
     auto* self = static_cast<Operation*>(base);
-    if (!asio::detail::socket_ops::non_blocking_recv1(self->socket_, self->data_, self->size_, 0,
-                                                      /*is_stream=*/true, self->ec_,
-                                                      self->bytes_transferred_)) {
+    namespace ops = asio::detail::socket_ops;
+    const bool finished =
+        self->count_ == 1
+            ? ops::non_blocking_recv1(self->socket_, self->buffers_[0].iov_base,
+                                      self->buffers_[0].iov_len, 0, /*is_stream=*/true,
+                                      self->ec_, self->bytes_transferred_)
+            : ops::non_blocking_recv(self->socket_, self->buffers_, self->count_, 0,
+                                     /*is_stream=*/true, self->ec_, self->bytes_transferred_);
+    if (!finished) {
       return not_done;  // EAGAIN: wait for the next edge
     }
     // A short receive took everything the socket had (end of stream included).
@@ -80,8 +89,9 @@ class SocketReceive::Operation : public asio::detail::reactor_op {
   Callback callback_;
   void* target_;
   asio::detail::socket_type socket_ = -1;
-  char* data_ = nullptr;
-  size_t size_ = 0;
+  asio::detail::socket_ops::buf buffers_[2] = {};
+  size_t count_ = 1;
+  size_t size_ = 0;  // of both buffers
   std::shared_ptr<void> keep_alive_;
 };
 
@@ -89,8 +99,8 @@ SocketReceive::SocketReceive(Callback callback, void* target)
     : operation_(std::make_unique<Operation>(callback, target)) {}
 
 void SocketReceive::Start(asio::ip::tcp::socket& socket, char* data, size_t size,
-                          std::shared_ptr<void> keep_alive) {
-  operation_->Start(socket, data, size, std::move(keep_alive));
+                          std::shared_ptr<void> keep_alive, char* more, size_t more_size) {
+  operation_->Start(socket, data, size, std::move(keep_alive), more, more_size);
 }
 
 #else  // !CRESCENT_REACTOR_RECEIVE
@@ -106,8 +116,10 @@ SocketReceive::SocketReceive(Callback callback, void* target)
     : operation_(std::make_unique<Operation>(callback, target)) {}
 
 void SocketReceive::Start(asio::ip::tcp::socket& socket, char* data, size_t size,
-                          std::shared_ptr<void> keep_alive) {
-  socket.async_read_some(asio::buffer(data, size),
+                          std::shared_ptr<void> keep_alive, char* more, size_t more_size) {
+  std::array<asio::mutable_buffer, 2> buffers = {asio::buffer(data, size),
+                                                 asio::buffer(more, more_size)};
+  socket.async_read_some(buffers,
                          [operation = operation_.get(), keep_alive = std::move(keep_alive)](
                              const boost::system::error_code& error, size_t bytes) {
                            operation->callback_(operation->target_, error, bytes);

@@ -37,12 +37,13 @@ class SocketReceive {
   SocketReceive(const SocketReceive&) = delete;
   SocketReceive& operator=(const SocketReceive&) = delete;
 
-  // Receives at most `size` bytes into `data` once the socket has input (at least one
-  // byte, or an error; end of stream is boost::asio::error::eof). `keep_alive` is held
-  // until just after the callback returns, or until the io_context drops the receive
-  // unfinished at its destruction (then the callback is not called).
+  // Receives at most `size` bytes into `data`, then at most `more_size` into `more`, in
+  // one system call, once the socket has input (at least one byte, or an error; end of
+  // stream is boost::asio::error::eof). `keep_alive` is held until just after the
+  // callback returns, or until the io_context drops the receive unfinished at its
+  // destruction (then the callback is not called).
   void Start(boost::asio::ip::tcp::socket& socket, char* data, size_t size,
-             std::shared_ptr<void> keep_alive);
+             std::shared_ptr<void> keep_alive, char* more = nullptr, size_t more_size = 0);
 
   class Operation;
 

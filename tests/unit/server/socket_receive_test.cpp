@@ -8,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/version.hpp>
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <sys/ioctl.h>
@@ -23,7 +24,8 @@ namespace {
 struct Received {
   int calls = 0;
   boost::system::error_code error;
-  std::string bytes;
+  size_t count = 0;   // bytes received, in both buffers
+  std::string bytes;  // those of them in the first buffer
 };
 
 struct Fixture {
@@ -38,7 +40,9 @@ struct Fixture {
                           auto* self = static_cast<Fixture*>(target);
                           ++self->received.calls;
                           self->received.error = error;
-                          self->received.bytes.assign(self->buffer.data(), bytes);
+                          self->received.count = bytes;
+                          self->received.bytes.assign(self->buffer.data(),
+                                                      std::min(bytes, self->buffer.size()));
                         },
                         this};
 
@@ -166,4 +170,27 @@ TEST_CASE("socket_receive: keep_alive is held while queued, and dropped with the
   }
   CHECK(watch.expired());
   CHECK(calls == 0);
+}
+
+TEST_CASE("socket_receive: a second buffer takes what follows the first, in one receive") {
+  Fixture f(4);
+  std::vector<char> more(16);
+  f.Send("abcdefgh");
+  f.receive.Start(f.server, f.buffer.data(), f.buffer.size(), nullptr, more.data(), more.size());
+  CHECK(f.Pending() == 0);
+  f.RunUntilCalls(1);
+  CHECK(!f.received.error);
+  CHECK(f.received.count == 8);
+  CHECK(f.received.bytes == "abcd");
+  CHECK(std::string(more.data(), 4) == "efgh");
+
+  // 8 of 20 bytes: short, so the next receive waits for the next input without trying.
+  f.Send("next");
+  f.receive.Start(f.server, f.buffer.data(), f.buffer.size(), nullptr, more.data(), more.size());
+#if BOOST_VERSION == 107400
+  CHECK(f.Pending() == 4);
+#endif
+  f.RunUntilCalls(2);
+  CHECK(f.received.count == 4);
+  CHECK(f.received.bytes == "next");
 }
