@@ -1,6 +1,8 @@
 #include "storage/pool_prefaulter.h"
 
 #include <pthread.h>
+#include <sys/resource.h>
+#include <unistd.h>
 #include <sys/mman.h>
 
 #include <algorithm>
@@ -10,6 +12,7 @@ namespace crescent::storage {
 
 namespace {
 constexpr uint64_t kHugePage = 2u << 20;
+constexpr int kPrefaultNice = 19;
 #ifndef MADV_POPULATE_WRITE
 constexpr int MADV_POPULATE_WRITE = 23;  // Linux 5.14
 #endif
@@ -50,6 +53,10 @@ void PoolPrefaulter::Restart(uint64_t top) {
 
 void PoolPrefaulter::Run() {
   (void)::pthread_setname_np(::pthread_self(), "pool-prefault");
+  // Work done ahead of need yields to request threads: behind, it costs nothing more than
+  // without this thread (the writer faults the page in itself). No privilege is needed to
+  // lower a thread's priority; a failure leaves the normal one.
+  (void)::setpriority(PRIO_PROCESS, static_cast<id_t>(::gettid()), kPrefaultNice);
   auto wanted = [&] {
     const uint64_t high = high_water_.load(std::memory_order_relaxed);
     const uint64_t page_end = (high + kHugePage - 1) / kHugePage * kHugePage;
@@ -67,10 +74,15 @@ void PoolPrefaulter::Run() {
       goal = wanted();
       restarts = restarts_;
     }
-    // A failure other than "not supported" (no memory now) skips the range: the writer
+    // One huge page per call: the call holds the process's mmap lock (for reading) while
+    // it zeroes, and a request thread that grows the heap (brk) needs it for writing.
+    // A failure other than "not supported" (no memory now) skips the page: the writer
     // then faults it in itself, as without this thread.
-    if (::madvise(base_ + from, goal - from, MADV_POPULATE_WRITE) != 0 && errno == EINVAL) {
-      return;
+    for (uint64_t at = from; at < goal; at += kHugePage) {
+      if (::madvise(base_ + at, std::min(kHugePage, goal - at), MADV_POPULATE_WRITE) != 0 &&
+          errno == EINVAL) {
+        return;
+      }
     }
     std::lock_guard l(mu_);
     if (restarts_ == restarts) populated_end_.store(goal, std::memory_order_release);
