@@ -9,7 +9,7 @@
 //
 // The socket is either plain TCP or TLS (ssl::stream over the same tcp::socket); the
 // read / parse / dispatch / write logic is shared and the stream is chosen once per
-// read or write (WithStream), never per byte. A TLS connection does its handshake
+// read or write, never per byte. A TLS connection does its handshake
 // before the first read and is dropped if that takes longer than kHandshakeTimeout.
 //
 // All members are touched only on the connection's io_context thread; Kill() and
@@ -74,15 +74,6 @@ class Connection : public std::enable_shared_from_this<Connection> {
  private:
   using TlsStream = boost::asio::ssl::stream<boost::asio::ip::tcp::socket&>;
 
-  // Calls f with the stream to read or write: the TLS stream or the socket itself.
-  template <class F>
-  void WithStream(F&& f) {
-    if (tls_) {
-      f(*tls_);
-    } else {
-      f(socket_);
-    }
-  }
   void Handshake();
   void Read();
   void OnRead(const boost::system::error_code& error, size_t bytes);
