@@ -125,25 +125,21 @@ start_redis() {
   REDIS_PID=$!
   wait_ping "$REDIS_PORT" "$REDIS_PID" || die "redis-server did not start (see $WORK/redis.log)"
 }
-start_crescent() {
-  CRESCENT_PORT=$(free_port)
-  mkdir -p "$WORK/crescent-data"
-  "$CRESCENTD" --port "$CRESCENT_PORT" --maxmemory "${MEMORY_MB}MB" --persistence off \
-    --metrics-port 0 --io-threads "$IO_THREADS" --dir "$WORK/crescent-data" \
-    >>"$WORK/crescentd.log" 2>&1 &
-  CRESCENT_PID=$!
-  wait_ping "$CRESCENT_PORT" "$CRESCENT_PID" || die "crescentd did not start (see $WORK/crescentd.log)"
+# Starts a crescentd and sets ${prefix}_PORT and ${prefix}_PID.
+start_crescentd() {  # prefix io-threads name (of its log and data folder)
+  local port pid
+  port=$(free_port)
+  mkdir -p "$WORK/$3-data"
+  "$CRESCENTD" --port "$port" --maxmemory "${MEMORY_MB}MB" --persistence off \
+    --metrics-port 0 --io-threads "$2" --dir "$WORK/$3-data" >>"$WORK/$3.log" 2>&1 &
+  pid=$!
+  printf -v "${1}_PORT" %s "$port"
+  printf -v "${1}_PID" %s "$pid"
+  wait_ping "$port" "$pid" || die "crescentd --io-threads $2 did not start (see $WORK/$3.log)"
 }
-start_crescent_mt() {  # for the large values and kvcache only
-  CRESCENT_MT_PORT=$(free_port)
-  mkdir -p "$WORK/crescent-mt-data"
-  "$CRESCENTD" --port "$CRESCENT_MT_PORT" --maxmemory "${MEMORY_MB}MB" --persistence off \
-    --metrics-port 0 --io-threads "$MT_IO_THREADS" --dir "$WORK/crescent-mt-data" \
-    >>"$WORK/crescentd-mt.log" 2>&1 &
-  CRESCENT_MT_PID=$!
-  wait_ping "$CRESCENT_MT_PORT" "$CRESCENT_MT_PID" ||
-    die "crescentd (io-threads $MT_IO_THREADS) did not start (see $WORK/crescentd-mt.log)"
-}
+start_crescent() { start_crescentd CRESCENT "$IO_THREADS" crescentd; }
+# For the large values and kvcache only.
+start_crescent_mt() { start_crescentd CRESCENT_MT "$MT_IO_THREADS" crescentd-mt; }
 start_redis
 start_crescent
 log "redis-server $(redis-server --version | grep -o 'v=[^ ]*') pid $REDIS_PID port $REDIS_PORT;" \
