@@ -184,8 +184,9 @@ IoStatus RespConnection::Receive(ReplySink* sink, std::string* error) {
 void RespConnection::WakeAfter(uint64_t pending_bulk) {
   // The rest of a large bulk is known to be coming: have the kernel report the socket
   // readable only once a good part of it is there, not at every segment (a 1 MiB reply
-  // was about ten wake-ups and reads of this thread, and as many wake-up calls made by
-  // the sender). Between replies the mark is 1 again: a reply's header may be alone.
+  // was about ten wake-ups and reads of this thread, and as many wake-ups done by the
+  // sender, on the sender's CPU). The mark never exceeds what is still to come. Between
+  // replies it is 1 again: a reply's header may be alone.
   int wanted = static_cast<int>(std::min<uint64_t>(std::max<uint64_t>(pending_bulk, 1), kMaxWakeMark));
   if (wanted == wake_mark_) return;
   if (setsockopt(fd_, SOL_SOCKET, SO_RCVLOWAT, &wanted, sizeof(wanted)) == 0) wake_mark_ = wanted;

@@ -63,7 +63,7 @@ class RespConnection {
 
  private:
   static constexpr size_t kCopyLimit = 4096;  // values up to this size are copied inline
-  static constexpr uint64_t kMaxWakeMark = 256 * 1024;  // see WakeAfter
+  static constexpr uint64_t kMaxWakeMark = 1024 * 1024;  // see WakeAfter
 
   // Sets the socket's receive low-water mark for the rest of a bulk being received.
   void WakeAfter(uint64_t pending_bulk);
