@@ -24,7 +24,7 @@ MEMORY_MB=${MEMORY_MB:-2048}
 IO_THREADS=${IO_THREADS:-1}
 # Large values and kvcache run a second time against a crescentd with an I/O thread per
 # core, as it runs by default: there the server's own sends, not the load generator, are
-# what a single thread is short of (see the README's performance section).
+# what a single thread is short of (see tools/bench/README.md, the loopback ceiling).
 MT_IO_THREADS=${MT_IO_THREADS:-$(nproc)}
 SKIP_BUILD=${SKIP_BUILD:-0}
 KEEP=${KEEP:-0}
