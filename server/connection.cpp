@@ -362,15 +362,10 @@ void Connection::ReceiveDirectRest() {
 }
 
 void Connection::OnDirectRead(const boost::system::error_code& error, size_t bytes) {
-  if (closed_) {
+  if (closed_ || error) {
     reading_ = false;
     direct_.reset();
-    return;
-  }
-  if (error) {
-    reading_ = false;
-    direct_.reset();
-    Close();
+    Close();  // nothing if already closed
     return;
   }
   input_total_ += bytes;

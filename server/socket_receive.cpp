@@ -42,8 +42,6 @@ class SocketReceive::Operation : public asio::detail::reactor_op {
     socket_ = socket.native_handle();
     buffers_[0] = {data, size};
     buffers_[1] = {more, more_size};
-    count_ = more_size > 0 ? 2 : 1;
-    size_ = size + more_size;
     ec_ = {};
     bytes_transferred_ = 0;
     keep_alive_ = std::move(keep_alive);
@@ -58,19 +56,20 @@ class SocketReceive::Operation : public asio::detail::reactor_op {
   static status Perform(reactor_op* base) {
     auto* self = static_cast<Operation*>(base);
     namespace ops = asio::detail::socket_ops;
+    const bool two = self->buffers_[1].iov_len > 0;
     const bool finished =
-        self->count_ == 1
-            ? ops::non_blocking_recv1(self->socket_, self->buffers_[0].iov_base,
+        two ? ops::non_blocking_recv(self->socket_, self->buffers_, 2, 0, /*is_stream=*/true,
+                                     self->ec_, self->bytes_transferred_)
+            : ops::non_blocking_recv1(self->socket_, self->buffers_[0].iov_base,
                                       self->buffers_[0].iov_len, 0, /*is_stream=*/true,
-                                      self->ec_, self->bytes_transferred_)
-            : ops::non_blocking_recv(self->socket_, self->buffers_, self->count_, 0,
-                                     /*is_stream=*/true, self->ec_, self->bytes_transferred_);
+                                      self->ec_, self->bytes_transferred_);
     if (!finished) {
       return not_done;  // EAGAIN: wait for the next edge
     }
     // A short receive took everything the socket had (end of stream included).
     if (self->ec_ == asio::error::eof ||
-        (!self->ec_ && self->bytes_transferred_ < self->size_)) {
+        (!self->ec_ &&
+         self->bytes_transferred_ < self->buffers_[0].iov_len + self->buffers_[1].iov_len)) {
       return done_and_exhausted;
     }
     return done;
@@ -89,9 +88,7 @@ class SocketReceive::Operation : public asio::detail::reactor_op {
   Callback callback_;
   void* target_;
   asio::detail::socket_type socket_ = -1;
-  asio::detail::socket_ops::buf buffers_[2] = {};
-  size_t count_ = 1;
-  size_t size_ = 0;  // of both buffers
+  asio::detail::socket_ops::buf buffers_[2] = {};  // the second one empty when unused
   std::shared_ptr<void> keep_alive_;
 };
 

@@ -249,8 +249,10 @@ class MemoryPool::Impl {
       classes_[i].slots_per_page = static_cast<uint32_t>(page_size_ / sizes[i]);
     }
     if (options.huge_pages) {
-      prefaulter_ = std::make_unique<PoolPrefaulter>(
-          base_, capacity_, std::clamp<uint64_t>(capacity_ / 16, kMinPrefaultAhead, kMaxPrefaultAhead));
+      const uint64_t ahead =
+          std::clamp<uint64_t>(capacity_ / 16, kMinPrefaultAhead, kMaxPrefaultAhead);
+      prefaulter_ = std::make_unique<PoolPrefaulter>(base_, capacity_,
+                                                     ahead / kHugePageSize * kHugePageSize);
     }
     // class_of_[(size + 7) / 8]: the smallest class that holds `size` bytes.
     class_of_.resize(RoundUp(max_slab_object_, kSlabAlign) / kSlabAlign + 1);
@@ -325,9 +327,19 @@ class MemoryPool::Impl {
   std::optional<uint64_t> do_TakeSlot(SizeClass& c, size_t size);
   uint64_t do_TakeSlotFrom(SizeClass& c, uint32_t page, size_t size);
   void ReleaseToKernel(uint64_t offset, size_t size);
-  // An allocation from the range allocator ends at `end`. REQUIRES: range_mu_ not held.
-  void NoteAllocated(uint64_t end) {
-    if (prefaulter_) prefaulter_->NoteAllocatedUpTo(end);
+  // Every allocation from the range allocator: `size` bytes (aligned to `align`, or 0 for
+  // kLargeAlign), counted by `account` under range_mu_; then, outside the lock, the
+  // prefault thread learns how far allocations reach.
+  template <class Account>
+  std::optional<uint64_t> TakeRange(uint64_t size, uint64_t align, Account&& account) {
+    std::optional<uint64_t> offset;
+    {
+      std::lock_guard lock(range_mu_);
+      offset = align != 0 ? ranges_.AllocateAligned(size, align) : ranges_.Allocate(size);
+      if (offset) account();
+    }
+    if (offset && prefaulter_) prefaulter_->NoteAllocatedUpTo(*offset + size);
+    return offset;
   }
 
   char* const base_;
@@ -384,13 +396,8 @@ std::optional<uint64_t> MemoryPool::Impl::AllocateSmall(size_t size) {
   }
   // No free slot: take a page without holding the class lock (see "Locking" above).
   // Another thread may do the same meanwhile; the class then simply owns two pages.
-  std::optional<uint64_t> page_offset;
-  {
-    std::lock_guard lock(range_mu_);
-    page_offset = ranges_.AllocateAligned(page_size_, page_size_);
-    if (page_offset) slab_page_bytes_ += page_size_;
-  }
-  if (page_offset) NoteAllocated(*page_offset + page_size_);
+  std::optional<uint64_t> page_offset =
+      TakeRange(page_size_, page_size_, [&] { slab_page_bytes_ += page_size_; });
   if (!page_offset) {
     {
       std::lock_guard lock(c.mu);
@@ -440,36 +447,22 @@ void MemoryPool::Impl::FreeSmall(uint64_t offset, size_t size) {
 
 std::optional<uint64_t> MemoryPool::Impl::AllocateLarge(size_t size) {
   const size_t rounded = RoundUp(size, kLargeAlign);
-  std::optional<uint64_t> offset;
-  {
-    std::lock_guard lock(range_mu_);
-    offset = ranges_.Allocate(rounded);
-    if (offset) {
-      large_bytes_ += rounded;
-      large_requested_ += size;
-      ++large_live_;
-    }
-  }
-  if (offset) NoteAllocated(*offset + rounded);
-  return offset;
+  return TakeRange(rounded, 0, [&] {
+    large_bytes_ += rounded;
+    large_requested_ += size;
+    ++large_live_;
+  });
 }
 
 std::optional<uint64_t> MemoryPool::Impl::AllocateSmallFromRanges(size_t size) {
   const size_t class_size = classes_[ClassOf(size)].object_size;
   const size_t rounded = RoundUp(class_size, kLargeAlign);
-  std::optional<uint64_t> offset;
-  {
-    std::lock_guard lock(range_mu_);
-    offset = ranges_.Allocate(rounded);
-    if (offset) {
-      small_range_bytes_ += rounded;
-      small_range_allocated_ += class_size;
-      small_range_requested_ += size;
-      ++small_range_live_;
-    }
-  }
-  if (offset) NoteAllocated(*offset + rounded);
-  return offset;
+  return TakeRange(rounded, 0, [&] {
+    small_range_bytes_ += rounded;
+    small_range_allocated_ += class_size;
+    small_range_requested_ += size;
+    ++small_range_live_;
+  });
 }
 
 void MemoryPool::Impl::FreeSmallFromRanges(uint64_t offset, size_t size) {
