@@ -30,6 +30,7 @@ uint64_t LatencyHistogram::Percentile(double q) const {
   if (total_ == 0) return 0;
   uint64_t rank = static_cast<uint64_t>(std::ceil(q * static_cast<double>(total_)));
   rank = std::clamp<uint64_t>(rank, 1, total_);
+  if (rank == total_) return max_;  // the largest sample is known exactly
   uint64_t seen = 0;
   for (int i = 0; i < kBuckets; ++i) {
     seen += counts_[i];

@@ -29,7 +29,7 @@ class LatencyHistogram {
   uint64_t max_ns() const { return max_; }
   double mean_ns() const { return total_ ? static_cast<double>(sum_) / total_ : 0; }
   // The value below which a fraction q (0..1) of the samples lie: the midpoint of the
-  // bucket that holds it, capped at the largest sample.
+  // bucket that holds it, capped at the largest sample; q = 1 is the largest sample.
   uint64_t Percentile(double q) const;
 
  private:

@@ -1,6 +1,8 @@
 #include "tools/crescent_bench/options.h"
 
 #include <cctype>
+#include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
@@ -9,9 +11,11 @@ namespace {
 
 bool ParseUint(const std::string& text, uint64_t* out) {
   if (text.empty()) return false;
+  if (!std::isdigit(static_cast<unsigned char>(text[0]))) return false;
   char* end = nullptr;
+  errno = 0;
   unsigned long long v = std::strtoull(text.c_str(), &end, 10);
-  if (*end != '\0' || !std::isdigit(static_cast<unsigned char>(text[0]))) return false;
+  if (*end != '\0' || errno == ERANGE) return false;
   *out = v;
   return true;
 }
@@ -68,6 +72,7 @@ bool ParseSize(const std::string& text, uint64_t* bytes) {
   else if (unit == "m" || unit == "mb" || unit == "mib") mult = 1ull << 20;
   else if (unit == "g" || unit == "gb" || unit == "gib") mult = 1ull << 30;
   else return false;
+  if (n > UINT64_MAX / mult) return false;
   *bytes = n * mult;
   return true;
 }
