@@ -3,6 +3,7 @@
 #include <cassert>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <string>
 #include <utility>
 
@@ -11,8 +12,6 @@ namespace {
 
 constexpr std::string_view kCrlf = "\r\n";
 
-// Room for a type byte, "-9223372036854775808" and CRLF.
-constexpr size_t kHeaderBytes = 1 + 20 + 2;
 // Room for "%.17g" of any double ("-2.2250738585072014e-308" is 24 bytes).
 constexpr size_t kDoubleBytes = 32;
 
@@ -26,19 +25,38 @@ std::string_view FormatDouble(double d, char (&buf)[kDoubleBytes]) {
 
 }  // namespace
 
-void ReplyWriter::Header(char type, int64_t n) {
-  char buf[kHeaderBytes];
+size_t ReplyWriter::FormatHeader(char type, int64_t n, char (&buf)[kHeaderBytes]) {
   buf[0] = type;
   char* end = std::to_chars(buf + 1, buf + kHeaderBytes - 2, n).ptr;
   *end++ = '\r';
   *end++ = '\n';
-  out_->Append(std::string_view(buf, static_cast<size_t>(end - buf)));
+  return static_cast<size_t>(end - buf);
+}
+
+void ReplyWriter::Header(char type, int64_t n) {
+  char buf[kHeaderBytes];
+  out_->Append(std::string_view(buf, FormatHeader(type, n, buf)));
 }
 
 void ReplyWriter::SimpleString(std::string_view s) {
   assert(s.find_first_of("\r\n") == std::string_view::npos);
-  out_->Append('+');
-  out_->Append(s);
+  Framed("+", s);
+}
+
+void ReplyWriter::Framed(std::string_view head, std::string_view body) {
+  // Each ReplyBuffer::Append costs a capacity check and an out-of-line string append;
+  // a small reply (most of them: SET's +OK, GET of a small value) is one.
+  constexpr size_t kSmall = 256;
+  if (head.size() + body.size() + kCrlf.size() <= kSmall) {
+    char buf[kSmall];
+    std::memcpy(buf, head.data(), head.size());
+    std::memcpy(buf + head.size(), body.data(), body.size());
+    std::memcpy(buf + head.size() + body.size(), kCrlf.data(), kCrlf.size());
+    out_->Append(std::string_view(buf, head.size() + body.size() + kCrlf.size()));
+    return;
+  }
+  out_->Append(head);
+  out_->Append(body);
   out_->Append(kCrlf);
 }
 
@@ -62,9 +80,8 @@ void ReplyWriter::Error(std::string_view text) {
 void ReplyWriter::Integer(int64_t v) { Header(':', v); }
 
 void ReplyWriter::Bulk(std::string_view s) {
-  Header('$', static_cast<int64_t>(s.size()));
-  out_->Append(s);
-  out_->Append(kCrlf);
+  char buf[kHeaderBytes];
+  Framed(std::string_view(buf, FormatHeader('$', static_cast<int64_t>(s.size()), buf)), s);
 }
 
 void ReplyWriter::BulkExternal(std::string_view s, std::shared_ptr<const void> keepalive) {
@@ -95,9 +112,7 @@ void ReplyWriter::Double(double d) {
   char buf[kDoubleBytes];
   const std::string_view text = FormatDouble(d, buf);
   if (resp3_) {
-    out_->Append(',');
-    out_->Append(text);
-    out_->Append(kCrlf);
+    Framed(",", text);
   } else {
     Bulk(text);
   }
@@ -130,9 +145,7 @@ void ReplyWriter::BigNumber(std::string_view digits) {
     Bulk(digits);
     return;
   }
-  out_->Append('(');
-  out_->Append(digits);
-  out_->Append(kCrlf);
+  Framed("(", digits);
 }
 
 }  // namespace crescent::protocol

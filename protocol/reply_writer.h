@@ -36,7 +36,7 @@ class ReplyWriter {
   bool resp3() const { return resp3_; }
 
   void SimpleString(std::string_view s);  // +s   (s must not contain CR or LF)
-  void Ok() { SimpleString("OK"); }
+  void Ok() { out_->Append("+OK\r\n"); }
   // `-` + text. text is the full Redis text including its code, e.g.
   // "ERR syntax error" or "WRONGTYPE Operation against a key holding the wrong kind of value".
   // As Redis's addReplyErrorFormat: CR and LF at either end are trimmed, and those
@@ -61,8 +61,15 @@ class ReplyWriter {
   ReplyBuffer* buffer() { return out_; }
 
  private:
+  // Room for a type byte, "-9223372036854775808" and CRLF.
+  static constexpr size_t kHeaderBytes = 1 + 20 + 2;
+
   // Writes `type`, the decimal `n` and CRLF in one Append.
   void Header(char type, int64_t n);
+  // Writes them into buf; returns the length.
+  static size_t FormatHeader(char type, int64_t n, char (&buf)[kHeaderBytes]);
+  // head + body + CRLF, in one Append when small.
+  void Framed(std::string_view head, std::string_view body);
 
   ReplyBuffer* out_;
   bool resp3_ = false;

@@ -144,7 +144,7 @@ Status ObjectTable::Update(std::string_view key,
         if (!ok) return Status(StatusCode::kOutOfMemory);
       }
       std::string_view bytes =
-          d.value == V::kWrite ? d.new_value : std::string_view(value->data(), value->size());
+          d.value == V::kWrite ? d.new_value : value->contents();
       if (node == nullptr) node = LockedFindAny(shard, key, hash, now);
       if (node == nullptr) {
         node = LockedInsert(shard, key, hash, fresh);
@@ -227,7 +227,7 @@ StatusOr<bool> ObjectTable::MultiSet(std::span<const std::string_view> keys,
     uint32_t version = NextVersion();
     // MSET is not rolled back when the disk refuses a later key in sync mode: the keys
     // before it are written, as a pipeline of SETs would have written them.
-    Status persisted = LockedPersist(node, keys[i], std::string_view(values[i].data(), values[i].size()),
+    Status persisted = LockedPersist(node, keys[i], values[i].contents(),
                                      DiskRecordMeta{false, false, kNoExpiry, version},
                                      ByReference(values[i]));
     if (!persisted.ok()) {

@@ -42,7 +42,7 @@ DiskTier::PutOptions ObjectTable::ByReference(const PreparedValue& value) const 
   }
   const auto& first = value.allocations_.front();
   ValueView view;
-  view.bytes_ = std::string_view(value.data(), value.size());
+  view.bytes_ = value.contents();
   view.segment_ = first.segment;
   view.offset_ = first.offset;
   view.pinnable_ = true;
@@ -113,7 +113,7 @@ bool ObjectTable::Promote(std::string_view key, uint64_t version, PreparedValue*
   }
   if (value->is_inline()) {
     // No room for the node: the reader is served from the disk copy all the same.
-    Node* fresh = NewInlineNode(key, std::string_view(value->data(), value->size()));
+    Node* fresh = NewInlineNode(key, value->contents());
     if (fresh == nullptr) return false;
     fresh->flags = static_cast<uint8_t>(node->flags | kInline);
     LockedReplace(shard, node, fresh);

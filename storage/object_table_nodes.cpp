@@ -122,10 +122,10 @@ ObjectTable::Node* ObjectTable::NewNodeFor(std::string_view key, PreparedValue* 
   *overwrite = nullptr;
   if (!value->is_inline()) return nullptr;
   if (Overwritable(existing, value->size())) {
-    *overwrite = value->data();
+    *overwrite = value->contents().data();
     return existing;
   }
-  Node* fresh = NewInlineNode(key, std::string_view(value->data(), value->size()));
+  Node* fresh = NewInlineNode(key, value->contents());
   *ok = fresh != nullptr;
   return fresh;
 }
@@ -338,6 +338,7 @@ ObjectTable::Node* ObjectTable::LockedAssign(Shard& shard, Node* node, PreparedV
   }
   value->keep_.clear();
   value->inline_bytes_.clear();
+  value->borrowed_ = nullptr;
   LockedSetExpiry(shard, node, expiry);
   node->flags |= kHasValue;
   if (on_disk) node->flags |= kOnDisk;  // LockedPersist, when it ran, said so

@@ -44,7 +44,7 @@ Status ObjectTable::Commit(std::string_view key, PreparedValue* value, const Put
   if (node == nullptr) node = LockedInsert(shard, key, hash, fresh);
   uint32_t version = NextVersion();
   Status persisted = LockedPersist(
-      node, key, std::string_view(value->data(), value->size()),
+      node, key, value->contents(),
       DiskRecordMeta{value->soft_pin_until_ms_ > now, value->hard_pin_, options.expire_at_ms, version},
       ByReference(*value));
   if (!persisted.ok()) {

@@ -197,16 +197,15 @@ bool Store::MakeRoomForNodes(int attempt) {
 StatusOr<PreparedValue> Store::Reserve(size_t size, const ReplicateConfig& config,
                                        bool allow_inline) {
   if (size > UINT32_MAX) return Status(StatusCode::kTooLarge);
+  if (allow_inline && InlineEligible(size, config)) {
+    PreparedValue value = NewInline(size, config);
+    value.inline_bytes_.resize(size);
+    return value;
+  }
   PreparedValue value;
   value.size_ = static_cast<uint32_t>(size);
   ApplyPins(&value, config);
   if (size == 0) return value;
-  if (allow_inline && InlineEligible(size, config)) {
-    // Placed at commit, with its node; no pool memory is held until then.
-    value.is_inline_ = true;
-    value.inline_bytes_.resize(size);
-    return value;
-  }
   size_t wanted = std::max<uint32_t>(1, config.replicas);
   size_t alloc_bytes = ValueAllocationBytes(size);
   for (const auto& segment : segments_->PlacementOrder(config.preferred_segments)) {
@@ -224,6 +223,15 @@ StatusOr<PreparedValue> Store::Reserve(size_t size, const ReplicateConfig& confi
   return value;
 }
 
+PreparedValue Store::NewInline(size_t size, const ReplicateConfig& config) {
+  // Placed at commit, with its node; no pool memory is held until then.
+  PreparedValue value;
+  value.size_ = static_cast<uint32_t>(size);
+  value.is_inline_ = true;
+  ApplyPins(&value, config);
+  return value;
+}
+
 void Store::ApplyPins(PreparedValue* value, const ReplicateConfig& config) {
   value->hard_pin_ = config.hard_pin;
   value->soft_pin_until_ms_ = 0;
@@ -238,7 +246,7 @@ Status Store::MoveOutOfLine(PreparedValue* value, const ReplicateConfig& config)
   auto placed = Reserve(value->size_, config, false);
   if (!placed.ok()) return placed.status();
   for (const auto& a : placed->allocations_) {
-    std::memcpy(ValueBytes(a.segment, a.offset, value->size_), value->inline_bytes_.data(),
+    std::memcpy(ValueBytes(a.segment, a.offset, value->size_), value->contents().data(),
                 value->size_);
   }
   *value = std::move(placed).value();
@@ -254,7 +262,7 @@ void Store::CompleteReplicas(PreparedValue* value, const ReplicateConfig& config
   if (value->allocations_.empty()) return;
   size_t wanted = std::max<uint32_t>(1, config.replicas);
   size_t alloc_bytes = ValueAllocationBytes(value->size_);
-  const char* source = value->data();
+  const char* source = value->contents().data();
   for (const auto& segment : segments_->PlacementOrder(config.preferred_segments)) {
     if (value->allocations_.size() >= wanted) break;
     bool used = false;
@@ -277,9 +285,13 @@ Status Store::CommitObject(std::string_view key, PreparedValue* value, const Put
 }
 
 StatusOr<PreparedValue> Store::Prepare(std::string_view bytes, const ReplicateConfig& config) {
-  auto value = Reserve(bytes.size(), config);
+  if (InlineEligible(bytes.size(), config)) {
+    PreparedValue value = NewInline(bytes.size(), config);
+    value.borrowed_ = bytes.data();
+    return value;
+  }
+  auto value = Reserve(bytes.size(), config, false);
   if (!value.ok()) return value;
-  if (value->is_inline_) std::memcpy(value->data(), bytes.data(), bytes.size());
   for (const auto& a : value->allocations_) {
     std::memcpy(ValueBytes(a.segment, a.offset, bytes.size()), bytes.data(), bytes.size());
   }

@@ -102,8 +102,11 @@ class PreparedValue {
   size_t size() const { return size_; }
   size_t replicas() const { return is_inline_ ? 1 : allocations_.size(); }
   // Where the value's bytes go (its first replica), for writers that fill it in place;
-  // CompleteReplicas copies them to the others.
+  // CompleteReplicas copies them to the others. REQUIRES: not made by Prepare (whose
+  // inline values point at the caller's bytes).
   char* data() const;
+  // The value's bytes, for reading, whatever made it.
+  std::string_view contents() const;
   // A small single-replica value: its bytes wait here until the commit places them in
   // one allocation with the object's node and key (in the home segment).
   bool is_inline() const { return is_inline_; }
@@ -118,7 +121,8 @@ class PreparedValue {
   void Release();
   std::vector<Allocation> allocations_;
   std::vector<std::shared_ptr<Segment>> keep_;  // segments stay alive until commit
-  mutable std::string inline_bytes_;            // is_inline_: the value
+  mutable std::string inline_bytes_;            // is_inline_ from Reserve: the value
+  const char* borrowed_ = nullptr;              // is_inline_ from Prepare: the caller's bytes
   bool is_inline_ = false;
   uint32_t size_ = 0;
   bool hard_pin_ = false;
@@ -267,7 +271,10 @@ class Store {
 
   // --- Writes ----------------------------------------------------------------------
   // Copies `bytes` into the replicas `config` asks for (evicting if there is no room).
-  // kOutOfMemory when not even one replica can be placed.
+  // kOutOfMemory when not even one replica can be placed. A small value with one
+  // replica (is_inline) is not copied here but at the commit, straight from `bytes`
+  // into its node (a SET of a small value was a heap allocation and a copy more):
+  // REQUIRES: `bytes` outlive the returned value's commit or destruction.
   StatusOr<PreparedValue> Prepare(std::string_view bytes, const ReplicateConfig& config = {});
 
   // Atomic read-modify-write of one key: `decide` runs under the shard lock and may be
@@ -355,6 +362,8 @@ class Store {
   void EvictorLoop();
 
   void ApplyPins(PreparedValue* value, const ReplicateConfig& config);
+  // An inline value of `size` bytes (REQUIRES: InlineEligible), its bytes not yet set.
+  PreparedValue NewInline(size_t size, const ReplicateConfig& config);
   Status OpenDisk();
 
   StoreOptions options_;

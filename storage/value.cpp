@@ -1,6 +1,7 @@
 // ValueView and PreparedValue: handles on values in the segments (see value_memory.h).
 #include <xxhash.h>
 
+#include <cassert>
 #include <cstring>
 
 #include "storage/value_memory.h"
@@ -23,7 +24,8 @@ std::shared_ptr<const void> ValueView::Pin() const {
 
 PreparedValue::PreparedValue(PreparedValue&& other) noexcept
     : allocations_(std::move(other.allocations_)), keep_(std::move(other.keep_)),
-      inline_bytes_(std::move(other.inline_bytes_)), is_inline_(other.is_inline_),
+      inline_bytes_(std::move(other.inline_bytes_)), borrowed_(other.borrowed_),
+      is_inline_(other.is_inline_),
       size_(other.size_), hard_pin_(other.hard_pin_),
       soft_pin_until_ms_(other.soft_pin_until_ms_) {
   other.allocations_.clear();
@@ -35,6 +37,7 @@ PreparedValue& PreparedValue::operator=(PreparedValue&& other) noexcept {
     allocations_ = std::move(other.allocations_);
     keep_ = std::move(other.keep_);
     inline_bytes_ = std::move(other.inline_bytes_);
+    borrowed_ = other.borrowed_;
     is_inline_ = other.is_inline_;
     size_ = other.size_;
     hard_pin_ = other.hard_pin_;
@@ -48,9 +51,15 @@ PreparedValue::~PreparedValue() { Release(); }
 
 char* PreparedValue::data() const {
   static char empty = 0;
+  assert(borrowed_ == nullptr);
   if (is_inline_) return inline_bytes_.data();
   if (allocations_.empty()) return &empty;
   return ValueBytes(allocations_.front().segment, allocations_.front().offset, size_);
+}
+
+std::string_view PreparedValue::contents() const {
+  if (borrowed_ != nullptr) return {borrowed_, size_};
+  return {data(), size_};
 }
 
 void PreparedValue::Release() {

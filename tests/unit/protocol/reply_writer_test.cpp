@@ -84,6 +84,29 @@ TEST_CASE("bulks") {
   CHECK(Both([&](ReplyWriter& w) { w.Bulk(big); }).first == "$100000\r\n" + big + "\r\n");
 }
 
+TEST_CASE("replies on either side of the size written in one append are the same bytes") {
+  // Small replies are framed on the stack and appended once; larger ones are appended
+  // in three parts. Both must give the same stream, mixed in one buffer too.
+  ReplyBuffer buf;
+  ReplyWriter w(&buf);
+  std::string expected;
+  for (size_t n = 240; n <= 260; ++n) {
+    std::string payload(n, static_cast<char>('a' + n % 26));
+    w.Bulk(payload);
+    expected += "$" + std::to_string(n) + "\r\n" + payload + "\r\n";
+    w.SimpleString(payload);
+    expected += "+" + payload + "\r\n";
+    w.BigNumber(std::string(n, '7'));
+    expected += "$" + std::to_string(n) + "\r\n" + std::string(n, '7') + "\r\n";
+  }
+  w.set_resp3(true);
+  for (size_t n : {250, 253, 254, 255, 300}) {
+    w.BigNumber(std::string(n, '9'));
+    expected += "(" + std::string(n, '9') + "\r\n";
+  }
+  CHECK(Drain(&buf) == expected);
+}
+
 TEST_CASE("nulls, aggregates") {
   CHECK(Both([](ReplyWriter& w) { w.Null(); }) == Pair{"$-1\r\n", "_\r\n"});
   CHECK(Both([](ReplyWriter& w) { w.NullArray(); }) == Pair{"*-1\r\n", "_\r\n"});

@@ -176,6 +176,55 @@ TEST_CASE("SCAN returns every key present for the whole scan, across growth and 
   }
 }
 
+TEST_CASE("Prepare: a small value is taken from the caller's bytes at the commit") {
+  ManualClock clock;
+  auto store = MakeStore(&clock);
+  auto commit = [&](std::string_view key, PreparedValue* value) {
+    return store->Update(key, [&](const CurrentValue&) {
+      UpdateDecision d;
+      d.value = UpdateDecision::Value::kWritePrepared;
+      d.prepared = value;
+      return d;
+    });
+  };
+  std::string bytes = "sixteen bytes!!!";
+  auto small = store->Prepare(bytes);
+  REQUIRE(small.ok());
+  CHECK(small->is_inline());
+  CHECK(small->contents() == bytes);
+  // Moving the prepared value keeps it pointing at the same bytes.
+  PreparedValue moved = std::move(small).value();
+  CHECK(moved.contents().data() == bytes.data());
+  REQUIRE(commit("k", &moved).ok());
+  bytes.assign(bytes.size(), '#');  // the caller's buffer is reused after the commit
+  CHECK(Read(*store, "k") == "sixteen bytes!!!");
+
+  // Same size class: the node is overwritten in place, from the caller's bytes.
+  std::string next = "sixteen bytes???";
+  auto again = store->Prepare(next);
+  REQUIRE(again.ok());
+  REQUIRE(commit("k", &again.value()).ok());
+  CHECK(Read(*store, "k") == "sixteen bytes???");
+
+  // Prepared and dropped without a commit: nothing changes and nothing is held.
+  size_t used = store->GetStats().pool_used;
+  {
+    auto dropped = store->Prepare(std::string(100, 'd'));
+    REQUIRE(dropped.ok());
+  }
+  CHECK(store->GetStats().pool_used == used);
+  CHECK(store->GetStats().keys == 1);
+
+  // A value too large to be inline is copied at Prepare, as before.
+  std::string large(8192, 'L');
+  auto out_of_line = store->Prepare(large);
+  REQUIRE(out_of_line.ok());
+  CHECK_FALSE(out_of_line->is_inline());
+  large.assign(large.size(), '#');
+  REQUIRE(commit("large", &out_of_line.value()).ok());
+  CHECK(Read(*store, "large") == std::string(8192, 'L'));
+}
+
 TEST_CASE("MultiSet is all or nothing with only_if_none_exist") {
   ManualClock clock;
   auto store = MakeStore(&clock);
