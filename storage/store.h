@@ -90,9 +90,10 @@ struct ReplicateConfig {
 };
 
 // A value copied into one or more segments outside any shard lock, ready to be
-// committed to a key; or, when small with one replica (is_inline), held here until the
-// commit places it with the key's node in the home segment (its node's size depends on
-// the key, which only the commit knows). Destroying it uncommitted gives the memory back.
+// committed to a key; or, when small with one replica (is_inline), held here (from
+// Reserve) or left in the caller's buffer (from Prepare) until the commit places it with
+// the key's node in the home segment (its node's size depends on the key, which only the
+// commit knows). Destroying it uncommitted gives the memory back.
 class PreparedValue {
  public:
   PreparedValue() = default;
@@ -107,8 +108,9 @@ class PreparedValue {
   char* data() const;
   // The value's bytes, for reading, whatever made it.
   std::string_view contents() const;
-  // A small single-replica value: its bytes wait here until the commit places them in
-  // one allocation with the object's node and key (in the home segment).
+  // A small single-replica value: its bytes wait (here, or in Prepare's caller's buffer)
+  // until the commit places them in one allocation with the object's node and key (in
+  // the home segment).
   bool is_inline() const { return is_inline_; }
 
  private:
