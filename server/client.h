@@ -67,7 +67,8 @@ class Client {
   void set_last_command(const std::string* cmd) { last_command_.store(cmd, std::memory_order_relaxed); }
 
   // One line of CLIENT LIST (without the newline).
-  std::string Describe(int64_t now_ms, size_t query_buffer, size_t output_buffer) const;
+  std::string Describe(int64_t now_ms, size_t query_buffer, size_t query_buffer_free,
+                       size_t output_buffer) const;
 
  private:
   const uint64_t id_;

@@ -153,6 +153,7 @@ void Connection::Abort() {
 
 std::string Connection::Describe(int64_t now_ms) const {
   return client_->Describe(now_ms, query_buffer_bytes_.load(std::memory_order_relaxed),
+                           query_buffer_free_.load(std::memory_order_relaxed),
                            output_buffer_bytes_.load(std::memory_order_relaxed));
 }
 
@@ -185,6 +186,7 @@ void Connection::Read() {
   PrepareReadSpace();
   reading_ = true;
   receive_space_ = input_.size() - input_end_;
+  query_buffer_free_.store(receive_space_, std::memory_order_relaxed);
   if (!tls_) {
     receive_.Start(socket_, input_.data() + input_end_, input_.size() - input_end_,
                    shared_from_this());

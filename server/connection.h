@@ -134,6 +134,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::atomic<int64_t> partial_since_ms_{0};
   std::atomic<bool> killed_{false};
   std::atomic<size_t> query_buffer_bytes_{0};   // for CLIENT LIST from other threads
+  std::atomic<size_t> query_buffer_free_{0};    // room left in input_, likewise
   std::atomic<size_t> output_buffer_bytes_{0};
   std::vector<protocol::ReplyBuffer::Piece> pieces_;
 };

@@ -116,6 +116,42 @@ def test_large_value_arriving_in_bursts_then_a_small_request(server, r):
     assert r.get("bursts") == value
 
 
+def _query_buffer(r, name):
+    """(qbuf, qbuf-free) of the connection named `name`, from CLIENT LIST."""
+    for line in r.execute_command("CLIENT", "LIST").decode().splitlines():
+        fields = dict(f.split("=", 1) for f in line.split(" ") if "=" in f)
+        if fields.get("name") == name:
+            return int(fields["qbuf"]), int(fields["qbuf-free"])
+    raise AssertionError(f"no client named {name}")
+
+
+@pytest.mark.crescent_only
+def test_large_values_do_not_grow_the_input_buffer_a_pipeline_does(server, r):
+    """A 64 KiB SET value is received straight into its replica, past the input buffer,
+    which stays at its initial 16 KiB (CLIENT LIST's qbuf + qbuf-free). The buffer grows
+    when receives keep filling it, which a pipeline of small requests does; were it to
+    grow for large values, each receive would take most of the next value into the
+    buffer, to be copied again."""
+    value = os.urandom(64 << 10)
+    with server.raw() as c:
+        assert c.cmd("CLIENT", "SETNAME", "large-values") == "OK"
+        for i in range(20):
+            assert c.cmd("SET", f"v{i}", value) == "OK"
+        qbuf, free = _query_buffer(r, "large-values")
+        assert qbuf == 0
+        assert qbuf + free <= 16 << 10
+        # A pipeline of small requests, sent at once, fills every receive: it grows.
+        pipeline = b"".join(encode_command("SET", f"p{i}", "x" * 100) for i in range(3000))
+        thread, errors = _send_in_thread(c, pipeline)
+        for _ in range(3000):
+            assert c.read_reply() == "OK"
+        thread.join()
+        assert not errors
+        qbuf, free = _query_buffer(r, "large-values")
+        assert qbuf + free > 16 << 10
+    assert r.get("v19") == value
+
+
 def test_many_connections(server, r):
     clients = [server.raw() for _ in range(50)]
     try:
