@@ -22,12 +22,16 @@ def bench_path():
                           os.path.join(os.path.dirname(crescentd_path()), "crescent-bench"))
 
 
-def run_bench(port, *args, timeout=120):
+def bench_command(port, *args):
     exe = bench_path()
     if not os.access(exe, os.X_OK):
         pytest.fail(f"crescent-bench not found at {exe} (build it or set CRESCENT_BENCH)", pytrace=False)
-    cmd = [exe, "--host", HOST, "--port", str(port)] + [str(a) for a in args]
-    return subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=timeout, text=True)
+    return [exe, "--host", HOST, "--port", str(port)] + [str(a) for a in args]
+
+
+def run_bench(port, *args, timeout=120):
+    return subprocess.run(bench_command(port, *args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                          timeout=timeout, text=True)
 
 
 def run_json(port, *args):
@@ -178,8 +182,8 @@ def test_server_closing_connections_mid_run_is_reported(fresh_server):
     s = fresh_server()
     client = s.client()
     # CLIENT KILL from another connection while the bench runs
-    proc = subprocess.Popen([bench_path(), "--host", HOST, "--port", str(s.port), "--json", "--workload", "set",
-                             "--duration", "30", "--connections", "2"],
+    proc = subprocess.Popen(bench_command(s.port, "--json", "--workload", "set", "--duration", 30,
+                                          "--connections", 2),
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         for _ in range(200):

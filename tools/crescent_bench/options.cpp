@@ -10,8 +10,7 @@ namespace crescent::bench {
 namespace {
 
 bool ParseUint(const std::string& text, uint64_t* out) {
-  if (text.empty()) return false;
-  if (!std::isdigit(static_cast<unsigned char>(text[0]))) return false;
+  if (text.empty() || !std::isdigit(static_cast<unsigned char>(text[0]))) return false;
   char* end = nullptr;
   errno = 0;
   unsigned long long v = std::strtoull(text.c_str(), &end, 10);

@@ -28,6 +28,14 @@ BenchOptions Options(WorkloadKind kind) {
   return o;
 }
 
+// kvcache over a key set of the given size (rather than one sized to the server).
+BenchOptions KvCacheOptions(uint64_t keyspace) {
+  BenchOptions o = Options(WorkloadKind::kKvCache);
+  o.keyspace = keyspace;
+  o.keyspace_given = true;
+  return o;
+}
+
 Reply Integer(int64_t v) { return Reply{':', v, {}}; }
 Reply Bulk(int64_t len) { return Reply{'$', len, {}}; }
 Reply Status() { return Reply{'+', 0, "OK"}; }
@@ -139,9 +147,7 @@ TEST_CASE("kvcache: 1-4 MiB values and a key set that fills at most 80% of the s
 }
 
 TEST_CASE("kvcache popularity follows Zipf's law over a shuffled key set") {
-  BenchOptions o = Options(WorkloadKind::kKvCache);
-  o.keyspace = 1000;
-  o.keyspace_given = true;
+  BenchOptions o = KvCacheOptions(1000);
   o.value_size_given = true;
   o.value_min = o.value_max = 16;
   Workload w(o);
@@ -168,9 +174,7 @@ TEST_CASE("kvcache popularity follows Zipf's law over a shuffled key set") {
 }
 
 TEST_CASE("with --zipf 0 every kvcache slot is as popular as another") {
-  BenchOptions o = Options(WorkloadKind::kKvCache);
-  o.keyspace = 100;
-  o.keyspace_given = true;
+  BenchOptions o = KvCacheOptions(100);
   o.zipf_s = 0;
   Workload w(o);
   Rng rng(5);
@@ -262,9 +266,7 @@ TEST_CASE("prefill writes every key below the prefill count exactly once across 
 }
 
 TEST_CASE("kvcache: EXISTS, then GET on a hit or SET on a miss, one request at a time") {
-  BenchOptions o = Options(WorkloadKind::kKvCache);
-  o.keyspace = 100;
-  o.keyspace_given = true;
+  BenchOptions o = KvCacheOptions(100);
   o.miss_ratio = 0;  // lookups of known content only
   Workload w(o);
   auto s = w.NewSource(0);
@@ -315,9 +317,7 @@ TEST_CASE("kvcache: EXISTS, then GET on a hit or SET on a miss, one request at a
 }
 
 TEST_CASE("kvcache: new content takes the slot's next generation and deletes the old key") {
-  BenchOptions o = Options(WorkloadKind::kKvCache);
-  o.keyspace = 100;
-  o.keyspace_given = true;
+  BenchOptions o = KvCacheOptions(100);
   o.miss_ratio = 1;  // every lookup is for new content
   Workload w(o);
   auto s = w.NewSource(0);
@@ -341,9 +341,7 @@ TEST_CASE("kvcache: new content takes the slot's next generation and deletes the
 }
 
 TEST_CASE("kvcache: about --miss-ratio of the lookups are for new content") {
-  BenchOptions o = Options(WorkloadKind::kKvCache);
-  o.keyspace = 1000;
-  o.keyspace_given = true;
+  BenchOptions o = KvCacheOptions(1000);
   o.miss_ratio = 0.2;
   Workload w(o);
   auto s = w.NewSource(0);
