@@ -7,7 +7,7 @@
 # both, and prints one markdown table. Every load stops by itself; the script kills only
 # the processes it started, by PID, when it exits. See tools/bench/README.md.
 #
-#   tools/bench/compare.sh              full run (about 7 minutes)
+#   tools/bench/compare.sh              full run (about 10 minutes)
 #   QUICK=1 tools/bench/compare.sh      short run (under a minute after the build)
 #
 # Environment: QUICK=1, MEMORY_MB (maxmemory of both servers, default 2048), IO_THREADS
@@ -38,7 +38,7 @@ if [ "$QUICK" = 1 ]; then
   ROUNDS=${ROUNDS:-1}
 else
   RB_N1=200000 RB_N16=2000000 LARGE_SECS=4 LARGE_WARMUP=0.5 KV_SECS=10 KV_WARMUP=1 IPERF_SECS=3
-  ROUNDS=${ROUNDS:-3}
+  ROUNDS=${ROUNDS:-5}
 fi
 MEM_KEYS=1000000   # memory per key: distinct keys of 100-byte values
 RB_KEYSPACE=100000
