@@ -126,6 +126,7 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
     Field(&out, "pool_used:{}", store.pool_used);
     Field(&out, "pool_fragmentation:{:.4f}", store.pool_fragmentation);
     Field(&out, "pool_huge_pages:{}", store.huge_pages ? 1 : 0);
+    Field(&out, "pool_prefaulted_ahead:{}", store.pool_prefaulted_ahead);
   }
   if (want("persistence")) {
     Section(&out, "Persistence");

@@ -312,6 +312,9 @@ void RenderMetrics(const MetricsSnapshot& s, MetricsWriter* out) {
   gauge("crescent_pool_fragmentation_ratio",
         "1 - requested / held bytes of the pools: what rounding and part-used slab pages cost.",
         st.pool_fragmentation);
+  gauge("crescent_pool_prefaulted_ahead_bytes",
+        "Bytes faulted in ahead of the pools' highest allocation: resident, holding nothing.",
+        st.pool_prefaulted_ahead);
   out->Family("crescent_segment_capacity_bytes", Type::kGauge, "Capacity of a mounted segment.");
   for (const auto& seg : s.segments) {
     out->Sample({{"segment", seg.name}}, static_cast<uint64_t>(seg.capacity));

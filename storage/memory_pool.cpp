@@ -535,6 +535,15 @@ MemoryPool::Stats MemoryPool::Impl::GetStats() const {
   s.small_range_bytes = small_range_bytes_;
   s.free_bytes = capacity_ - slab_page_bytes_ - large_bytes_ - small_range_bytes_;
   s.largest_free_range = ranges_.largest();
+  if (prefaulter_) {
+    uint64_t top = capacity_;  // nothing is allocated from here up
+    const auto& free = ranges_.free_ranges();
+    if (!free.empty() && free.rbegin()->first + free.rbegin()->second == capacity_) {
+      top = free.rbegin()->first;
+    }
+    const uint64_t populated = prefaulter_->populated_end();
+    s.prefaulted_ahead_bytes = populated > top ? populated - top : 0;
+  }
   return s;
 }
 

@@ -60,6 +60,11 @@ class MemoryPool {
     size_t largest_free_range = 0;
     size_t live_allocations = 0;
     bool huge_pages = false;      // whether MAP_HUGETLB was granted
+    // Bytes at or above the highest allocation that the prefault thread has faulted in
+    // (storage/pool_prefaulter.h): resident, yet holding nothing. From half the window to
+    // all of it plus the rest of a 2 MiB page while a pool fills, so RSS alone moves by
+    // up to half a window for the same contents.
+    size_t prefaulted_ahead_bytes = 0;
     // 1 - requested / (slab_page_bytes + large_bytes + small_range_bytes): what rounding and partly used
     // slab pages cost, as INFO reports it.
     double fragmentation() const;

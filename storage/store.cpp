@@ -444,6 +444,7 @@ StoreStats Store::GetStats() const {
     stats.pool_capacity += pool.capacity;
     stats.pool_used += pool.allocated_bytes;
     stats.huge_pages = stats.huge_pages || pool.huge_pages;
+    stats.pool_prefaulted_ahead += pool.prefaulted_ahead_bytes;
     requested += pool.requested_bytes;
     held += pool.slab_page_bytes + pool.large_bytes;
     ++stats.segments;

@@ -227,6 +227,7 @@ struct StoreStats {
   size_t pool_capacity = 0;         // all mounted segments
   size_t pool_used = 0;             // bytes the pools hold for values
   double pool_fragmentation = 0;
+  size_t pool_prefaulted_ahead = 0;  // MemoryPool::Stats::prefaulted_ahead_bytes, all pools
   bool huge_pages = false;
   size_t segments = 0;
   uint64_t evicted_objects = 0;

@@ -109,6 +109,11 @@ def test_metrics_counts_commands_and_errors(metrics_server):
     assert value(after, "crescent_segment_used_bytes", segment="local") > 0
     assert value(after, "crescent_segment_objects", segment="local") == 1
     assert value(after, "crescent_uptime_seconds") >= 0
+    # 256 MiB with huge pages: a 16 MiB prefault window (its thread runs at nice 19, so
+    # it may not have filled it yet), from half of it up above the one small allocation
+    wait_until(lambda: 8 << 20 <= value(parse_metrics(scrape(metrics_server)[1]),
+                                        "crescent_pool_prefaulted_ahead_bytes") < 18 << 20,
+               timeout=30, message="the prefault window in /metrics")
     assert value(after, "process_resident_memory_bytes") > 0
     # every family is announced, and no disk tier is invented
     for line in text.splitlines():

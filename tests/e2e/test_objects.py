@@ -199,6 +199,34 @@ def test_filling_three_times_the_pool_evicts_and_bounds_memory(fresh_server):
     assert r.get(f"obj:{n - 1}") == payload[:len(r.get(f"obj:{n - 1}"))]
 
 
+def test_info_says_how_much_is_faulted_in_ahead_of_the_pool(fresh_server):
+    # 256 MiB with huge pages (the default): the prefault window is 16 MiB, and between
+    # half of it and all of it (plus the rest of a huge page) is kept faulted in above the
+    # highest allocation. RSS less what INFO reports there follows what is stored,
+    # whatever the window's level when RSS is read.
+    window = 16 << 20
+    s = fresh_server(["--maxmemory", str(256 << 20)])
+    r = s.client()
+    ahead = lambda: r.info("memory")["pool_prefaulted_ahead"]
+    wait_until(lambda: ahead() == window, timeout=30, message="the first window")
+    rss_before = _rss(s.proc.pid) - ahead()
+    value = os.urandom(64 << 10)
+    pipe = r.pipeline(transaction=False)
+    for i in range(1000):
+        pipe.set(f"v:{i}", value)
+    assert all(pipe.execute())
+    # The window's end is rounded up to a 2 MiB huge page past the highest allocation.
+    wait_until(lambda: window // 2 <= ahead() < window + (2 << 20), timeout=30,
+               message="a window half full or more")
+    if not os.environ.get("CRESCENT_SANITIZED"):
+        grown = _rss(s.proc.pid) - ahead() - rss_before
+        assert 1000 * len(value) <= grown <= 1000 * len(value) + (8 << 20)
+    # Without huge pages there is no window.
+    plain = fresh_server(["--maxmemory", str(256 << 20), "--huge-pages", "no"]).client()
+    plain.set("k", value)
+    assert plain.info("memory")["pool_prefaulted_ahead"] == 0
+
+
 def test_steady_reads_of_everything_do_not_block_puts(fresh_server):
     pool = 32 << 20
     s = fresh_server(["--maxmemory", str(pool)])

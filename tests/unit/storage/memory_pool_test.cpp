@@ -501,22 +501,51 @@ TEST_CASE("with huge pages, a thread faults pages in ahead of the allocations") 
     }
     return false;
   };
+  // The stats' count of what is faulted in above the highest allocation, once the
+  // thread has caught up.
+  auto ahead_soon = [&](size_t bytes) {
+    for (int i = 0; i < 1000; ++i) {
+      if (pool->GetStats().prefaulted_ahead_bytes == bytes) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    return false;
+  };
   // Before anything is allocated: the first window, which any write needs.
   CHECK(resident_soon(0, 4 * MiB));
+  CHECK(ahead_soon(8 * MiB));
   auto big = pool->Allocate(20 * MiB);
   REQUIRE(big);
   CHECK(*big == 0);
   // Past the allocation (the whole window of 8 MiB), before anyone writes there...
   CHECK(resident_soon(20 * MiB, 8 * MiB));
+  CHECK(ahead_soon(8 * MiB));
   // ...and no further: RSS still follows use.
+  CHECK(Resident(*pool, 28 * MiB, 36 * MiB) == 0);
+  // An allocation that leaves more than half the window ahead wakes nobody: the pool
+  // holds as much as before, and the stats say that half of it is used now.
+  auto next = pool->Allocate(4 * MiB);
+  REQUIRE(next);
+  CHECK(*next == 20 * MiB);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  CHECK(pool->GetStats().prefaulted_ahead_bytes == 4 * MiB);
   CHECK(Resident(*pool, 28 * MiB, 36 * MiB) == 0);
   // After Trim gave everything back (FLUSHALL), the pages the next writes need are
   // populated again, and only those.
   Fill(pool->At(*big), 20 * MiB, 1);
   pool->Free(*big, 20 * MiB);
+  pool->Free(*next, 4 * MiB);
   CHECK(pool->Trim() > 0);
   CHECK(resident_soon(0, 4 * MiB));
+  CHECK(ahead_soon(8 * MiB));
   CHECK(Resident(*pool, 12 * MiB, 52 * MiB) == 0);
+}
+
+TEST_CASE("without huge pages nothing is faulted in ahead") {
+  auto pool = MakePool(64 * MiB);
+  auto big = pool->Allocate(4 * MiB);
+  REQUIRE(big);
+  CHECK(pool->GetStats().prefaulted_ahead_bytes == 0);
+  pool->Free(*big, 4 * MiB);
 }
 
 TEST_CASE("concurrent allocate and free from four threads") {
