@@ -108,7 +108,11 @@ std::vector<size_t> BuildClassSizes(size_t max_object) {
 // multiples of 64.
 class RangeAllocator {
  public:
-  explicit RangeAllocator(uint64_t capacity) { Insert(0, capacity); }
+  explicit RangeAllocator(uint64_t capacity) {
+    spare_offsets_.reserve(kSpareNodes);
+    spare_sizes_.reserve(kSpareNodes);
+    Insert(0, capacity);
+  }
 
   // Best fit: the smallest free range of at least `size` bytes, lowest offset first.
   std::optional<uint64_t> Allocate(uint64_t size) {
@@ -162,17 +166,41 @@ class RangeAllocator {
   const std::map<uint64_t, uint64_t>& free_ranges() const { return by_offset_; }
 
  private:
+  // The trees' nodes are kept for reuse: freeing a large value inserts a range and
+  // allocating one erases it, and with fresh nodes each was two mallocs and two frees.
   void Insert(uint64_t offset, uint64_t size) {
-    by_offset_.emplace(offset, size);
-    by_size_.emplace(size, offset);
+    if (spare_offsets_.empty()) {
+      by_offset_.emplace(offset, size);
+      by_size_.emplace(size, offset);
+      return;
+    }
+    auto by_offset = std::move(spare_offsets_.back());
+    auto by_size = std::move(spare_sizes_.back());
+    spare_offsets_.pop_back();
+    spare_sizes_.pop_back();
+    by_offset.key() = offset;
+    by_offset.mapped() = size;
+    by_size.value() = {size, offset};
+    by_offset_.insert(std::move(by_offset));
+    by_size_.insert(std::move(by_size));
   }
   void Erase(uint64_t offset, uint64_t size) {
-    by_offset_.erase(offset);
-    by_size_.erase({size, offset});
+    auto by_offset = by_offset_.extract(offset);
+    auto by_size = by_size_.extract({size, offset});
+    if (spare_offsets_.size() < kSpareNodes) {
+      spare_offsets_.push_back(std::move(by_offset));
+      spare_sizes_.push_back(std::move(by_size));
+    }
   }
 
-  std::map<uint64_t, uint64_t> by_offset_;            // offset -> size
-  std::set<std::pair<uint64_t, uint64_t>> by_size_;   // (size, offset)
+  using ByOffset = std::map<uint64_t, uint64_t>;
+  using BySize = std::set<std::pair<uint64_t, uint64_t>>;
+  static constexpr size_t kSpareNodes = 16;
+  ByOffset by_offset_;   // offset -> size
+  BySize by_size_;       // (size, offset)
+  // Extracted nodes, as many of one tree's as of the other's (at most kSpareNodes).
+  std::vector<ByOffset::node_type> spare_offsets_;
+  std::vector<BySize::node_type> spare_sizes_;
 };
 
 // Metadata of one slab page, kept outside the region. Empty vectors when the page is not

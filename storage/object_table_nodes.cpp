@@ -47,7 +47,9 @@ ObjectTable::NodeExt& ObjectTable::LockedExt(Shard& shard, Node* node) {
 void ObjectTable::LockedTrimExt(Shard& shard, Node* node) {
   NodeExt* e = ExtOf(shard, node);
   if (e == nullptr || !e->empty()) return;
-  *e = NodeExt();
+  // Empty means nothing but the replicas' buffer is left, and that stays: the ext is
+  // reused LIFO, mostly by the next large value, which then needs no allocation.
+  *e = NodeExt{.replicas = std::move(e->replicas)};
   shard.free_exts.push_back(node->ext);
   node->ext = 0;
 }
@@ -210,8 +212,7 @@ void ObjectTable::LockedReleaseReplicas(Shard& shard, Node* node) {
       r.segment->replicas.fetch_sub(1, std::memory_order_relaxed);
       ReleaseValue(r.segment, r.offset, node->size);
     }
-    e->replicas.clear();
-    e->replicas.shrink_to_fit();
+    e->replicas.clear();  // its buffer stays for the next value of this key or ext
     e->checksum = 0;
   }
   node->replica_count = 0;

@@ -76,9 +76,9 @@ size_t SegmentRegistry::used() const {
   return total;
 }
 
-std::vector<std::shared_ptr<Segment>> SegmentRegistry::PlacementOrder(
+SegmentRegistry::Placement SegmentRegistry::PlacementOrder(
     std::span<const std::string> preferred) const {
-  std::vector<std::shared_ptr<Segment>> order;
+  Placement order;
   std::shared_lock lock(mu_);
   for (const auto& name : preferred) {
     for (const auto& s : mounted_) {
@@ -91,11 +91,19 @@ std::vector<std::shared_ptr<Segment>> SegmentRegistry::PlacementOrder(
   for (const auto& s : mounted_) {
     if (std::find(order.begin(), order.end(), s) == order.end()) order.push_back(s);
   }
-  std::stable_sort(order.begin() + static_cast<std::ptrdiff_t>(fixed), order.end(),
-                   [](const auto& a, const auto& b) {
-                     return a->pool().capacity() - a->pool().used_bytes() >
-                            b->pool().capacity() - b->pool().used_bytes();
-                   });
+  // A stable insertion sort, most free bytes first: std::stable_sort takes a heap buffer,
+  // and a node mounts few segments. Each one's free bytes are read once, as the pools
+  // change under concurrent writes.
+  boost::container::small_vector<size_t, 4> free_bytes;
+  for (size_t i = fixed; i < order.size(); ++i) {
+    free_bytes.push_back(order[i]->pool().capacity() - order[i]->pool().used_bytes());
+  }
+  for (size_t i = 1; i < free_bytes.size(); ++i) {
+    for (size_t j = i; j > 0 && free_bytes[j] > free_bytes[j - 1]; --j) {
+      std::swap(free_bytes[j], free_bytes[j - 1]);
+      std::swap(order[fixed + j], order[fixed + j - 1]);
+    }
+  }
   return order;
 }
 

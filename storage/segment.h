@@ -11,6 +11,8 @@
 // Thread-safe.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
+
 #include <atomic>
 #include <cstdint>
 #include <memory>
@@ -61,9 +63,10 @@ class SegmentRegistry {
   size_t used() const;
 
   // Where the replicas of a new value go: the preferred segments that are mounted, in
-  // the order given, then the others with the most free bytes first.
-  std::vector<std::shared_ptr<Segment>> PlacementOrder(
-      std::span<const std::string> preferred) const;
+  // the order given, then the others with the most free bytes first. Asked for by every
+  // write of a large value: up to four segments, it allocates nothing.
+  using Placement = boost::container::small_vector<std::shared_ptr<Segment>, 4>;
+  Placement PlacementOrder(std::span<const std::string> preferred) const;
 
  private:
   mutable std::shared_mutex mu_;

@@ -28,6 +28,8 @@
 // Thread-safe: every public method may be called from any thread.
 #pragma once
 
+#include <boost/container/small_vector.hpp>
+
 #include <atomic>
 #include <condition_variable>
 #include <cstddef>
@@ -121,8 +123,10 @@ class PreparedValue {
     uint64_t offset;
   };
   void Release();
-  std::vector<Allocation> allocations_;
-  std::vector<std::shared_ptr<Segment>> keep_;  // segments stay alive until commit
+  // Inline room for two replicas: a value of the usual one or two replicas is prepared
+  // without a heap allocation.
+  boost::container::small_vector<Allocation, 2> allocations_;
+  boost::container::small_vector<std::shared_ptr<Segment>, 2> keep_;  // alive until commit
   mutable std::string inline_bytes_;            // is_inline_ from Reserve: the value
   const char* borrowed_ = nullptr;              // is_inline_ from Prepare: the caller's bytes
   bool is_inline_ = false;
