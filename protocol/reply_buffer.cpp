@@ -13,9 +13,6 @@ constexpr size_t kChunkBytes = 16 * 1024;
 // Emptied owned buffers up to this capacity are kept for the next batch of replies;
 // bigger ones (a large copied value) are freed so one big reply does not stay pinned.
 constexpr size_t kMaxSpareBytes = 4 * kChunkBytes;
-// How many are kept: a large value sent by reference sits between two owned chunks (its
-// header and the "\r\n" after it), so one spare left a malloc per large GET.
-constexpr size_t kMaxSpares = 2;
 // Consumed chunks at the front are erased once there are at least this many and they
 // are at least half of the vector: amortised O(1) per chunk, bounded vector growth.
 constexpr size_t kCompactAfter = 16;
@@ -41,9 +38,9 @@ void ReplyBuffer::Append(char c) { Append(std::string_view(&c, 1)); }
 
 void ReplyBuffer::AppendNewChunk(std::string_view bytes) {
   Chunk chunk;
-  if (!spares_.empty() && spares_.back().capacity() >= std::max(kChunkBytes, bytes.size())) {
-    chunk.owned = std::move(spares_.back());
-    spares_.pop_back();
+  if (spare_.capacity() >= std::max(kChunkBytes, bytes.size())) {
+    chunk.owned = std::move(spare_);
+    spare_ = std::string();
     chunk.owned.clear();
   } else {
     chunk.owned.reserve(std::max(kChunkBytes, bytes.size()));
@@ -78,10 +75,8 @@ void ReplyBuffer::Release(Chunk& c) {
   if (c.keepalive) {
     c.keepalive.reset();
     c.external = {};
-  } else if (c.owned.capacity() >= kChunkBytes && c.owned.capacity() <= kMaxSpareBytes &&
-             spares_.size() < kMaxSpares) {
-    if (spares_.empty()) spares_.reserve(kMaxSpares);
-    spares_.push_back(std::move(c.owned));
+  } else if (c.owned.capacity() > spare_.capacity() && c.owned.capacity() <= kMaxSpareBytes) {
+    spare_ = std::move(c.owned);
   }
   c.owned = std::string();
   c.offset = 0;

@@ -63,7 +63,7 @@ class ReplyBuffer {
   };
   // Starts a new owned chunk holding `bytes`, with capacity for later small appends.
   void AppendNewChunk(std::string_view bytes);
-  // Frees what chunk `c` holds; keeps up to a few modest owned buffers in spares_.
+  // Frees what chunk `c` holds; keeps one modest owned buffer in spare_ for reuse.
   void Release(Chunk& c);
 
   // Invariants: chunks before head_ are released and empty; every chunk from head_ on
@@ -74,9 +74,7 @@ class ReplyBuffer {
   size_t head_ = 0;
   size_t size_ = 0;
   size_t external_size_ = 0;  // unconsumed bytes of external chunks
-  // Emptied owned buffers of kChunkBytes up to 4 * kChunkBytes, at most 2, kept to avoid
-  // a malloc per reply batch.
-  std::vector<std::string> spares_;
+  std::string spare_;  // an emptied owned buffer kept to avoid a malloc per reply batch
 };
 
 }  // namespace crescent::protocol
