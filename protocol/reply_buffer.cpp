@@ -63,6 +63,12 @@ void ReplyBuffer::AppendExternal(std::string_view bytes, std::shared_ptr<const v
   external_size_ += bytes.size();
 }
 
+void ReplyBuffer::AppendStatic(std::string_view bytes) {
+  // An aliasing pointer with no owner: not null, so the bytes are kept by reference, and
+  // copying it touches no reference count.
+  AppendExternal(bytes, std::shared_ptr<const void>(std::shared_ptr<const void>(), bytes.data()));
+}
+
 void ReplyBuffer::Peek(std::vector<Piece>* out, size_t max_pieces) const {
   out->clear();
   for (size_t i = head_; i < chunks_.size() && out->size() < max_pieces; ++i) {

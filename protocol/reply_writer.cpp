@@ -87,7 +87,7 @@ void ReplyWriter::Bulk(std::string_view s) {
 void ReplyWriter::BulkExternal(std::string_view s, std::shared_ptr<const void> keepalive) {
   Header('$', static_cast<int64_t>(s.size()));
   out_->AppendExternal(s, std::move(keepalive));
-  out_->Append(kCrlf);
+  out_->AppendStatic(kCrlf);
 }
 
 void ReplyWriter::Null() { out_->Append(resp3_ ? std::string_view("_\r\n") : "$-1\r\n"); }

@@ -193,6 +193,7 @@ TEST_CASE("bulk external: payload not copied, keepalive released after Consume")
   CHECK(pieces[1].data == payload);  // zero copy: the socket reads the value itself
   CHECK(pieces[1].size == 50000);
   CHECK(std::string(pieces[2].data, pieces[2].size) == "\r\n");
+  CHECK(buf.owned_size() == 8);  // the closing "\r\n" is a literal, not a copy
 
   buf.Consume(8 + 49999);  // all but the payload's last byte
   CHECK_FALSE(watch.expired());
@@ -306,6 +307,25 @@ TEST_CASE("partial consumes across many chunks keep the byte stream intact") {
   got += Drain(&buf);
   CHECK(got == expected);
   for (const auto& w : watches) CHECK(w.expired());
+}
+
+TEST_CASE("AppendStatic keeps the literal's bytes by reference, in order") {
+  static constexpr std::string_view kLiteral = "\r\n";
+  ReplyBuffer buffer;
+  buffer.Append("head");
+  buffer.AppendStatic(kLiteral);
+  buffer.Append("tail");
+  std::vector<ReplyBuffer::Piece> pieces;
+  buffer.Peek(&pieces);
+  REQUIRE(pieces.size() == 3);
+  CHECK(pieces[1].data == kLiteral.data());
+  CHECK(pieces[1].size == 2);
+  CHECK(buffer.size() == 10);
+  CHECK(buffer.owned_size() == 8);
+  buffer.Consume(5);
+  CHECK(buffer.owned_size() == 4);
+  CHECK(Drain(&buffer) == "\ntail");
+  CHECK(buffer.owned_size() == 0);
 }
 
 }  // namespace
