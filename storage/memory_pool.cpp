@@ -163,6 +163,13 @@ class RangeAllocator {
   }
 
   uint64_t largest() const { return by_size_.empty() ? 0 : by_size_.rbegin()->first; }
+  // Where the free range that reaches the region's end begins: nothing is allocated from
+  // here up (`capacity` when the last byte is allocated).
+  uint64_t top(uint64_t capacity) const {
+    if (by_offset_.empty()) return capacity;
+    const auto& [offset, size] = *by_offset_.rbegin();
+    return offset + size == capacity ? offset : capacity;
+  }
   const std::map<uint64_t, uint64_t>& free_ranges() const { return by_offset_; }
 
  private:
@@ -518,11 +525,11 @@ void MemoryPool::Impl::FreeLarge(uint64_t offset, size_t size) {
 // while their pages are being dropped.
 size_t MemoryPool::Impl::Trim() {
   size_t released = 0;
-  uint64_t top = capacity_;  // nothing is allocated from here up
+  uint64_t top = capacity_;
   {
     std::lock_guard lock(range_mu_);
+    top = ranges_.top(capacity_);
     for (const auto& [offset, size] : ranges_.free_ranges()) {
-      if (offset + size == capacity_) top = offset;
       if (size < kReleaseThreshold) continue;
       ReleaseToKernel(offset, size);
       released += size;
@@ -564,11 +571,7 @@ MemoryPool::Stats MemoryPool::Impl::GetStats() const {
   s.free_bytes = capacity_ - slab_page_bytes_ - large_bytes_ - small_range_bytes_;
   s.largest_free_range = ranges_.largest();
   if (prefaulter_) {
-    uint64_t top = capacity_;  // nothing is allocated from here up
-    const auto& free = ranges_.free_ranges();
-    if (!free.empty() && free.rbegin()->first + free.rbegin()->second == capacity_) {
-      top = free.rbegin()->first;
-    }
+    const uint64_t top = ranges_.top(capacity_);
     const uint64_t populated = prefaulter_->populated_end();
     s.prefaulted_ahead_bytes = populated > top ? populated - top : 0;
   }
