@@ -25,6 +25,9 @@ const OptionSpec kOptions[] = {
     {I::kPort, "port", T::kInt, "6379", 0, 65535, "", false, false, "RESP port (0: none)"},
     {I::kIoThreads, "io-threads", T::kInt, "0", 0, 256, "", false, false,
      "I/O threads (0: one per core)"},
+    {I::kIoBusyPollUs, "io-busy-poll-us", T::kInt, "50", 0, 10000, "", true, false,
+     "microseconds an idle I/O thread polls its sockets before it sleeps (0: never); only "
+     "while most idle periods end sooner, and only when I/O threads are at most half the cores"},
     {I::kMaxMemory, "maxmemory", T::kSize, "1GB", 1 << 20, kMaxInt, "", false, false,
      "size of this node's memory segment (the pool)"},
     {I::kHugePages, "huge-pages", T::kBool, "yes", 0, 1, "", false, false,

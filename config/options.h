@@ -24,7 +24,7 @@ namespace crescent::config {
 enum class OptionType { kString, kInt, kSize, kDuration, kDouble, kBool, kEnum };
 
 enum class OptionId : int {
-  kConfig, kBind, kPort, kIoThreads, kMaxMemory, kHugePages, kEvictionPolicy,
+  kConfig, kBind, kPort, kIoThreads, kIoBusyPollUs, kMaxMemory, kHugePages, kEvictionPolicy,
   kEvictionHighWatermark, kEvictionRatio, kLeaseTtl, kSoftPinTtl, kAllowEvictSoftPinned,
   kPersistence, kPersistenceQueueSize, kDir, kRequirePass, kProtectedMode, kTlsPort,
   kTlsCertFile, kTlsKeyFile, kTlsCaCertFile, kMaxClients, kTimeout, kProtoMaxBulkLen, kClientQueryBufferLimit,

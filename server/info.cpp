@@ -101,6 +101,7 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
     Field(&out, "uptime_in_days:{}", uptime_s / 86400);
     Field(&out, "hz:10");
     Field(&out, "io_threads_active:{}", server.io_threads());
+    Field(&out, "io_busy_poll_us:{}", server.io_busy_poll_us());
     Field(&out, "config_file:{}", cfg.String(OptionId::kConfig));
   }
   if (want("clients")) {
@@ -176,6 +177,8 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
     Field(&out, "keyspace_hits:{}", store.keyspace_hits);
     Field(&out, "keyspace_misses:{}", store.keyspace_misses);
     Field(&out, "total_error_replies:{}", st.total_error_replies.load());
+    Field(&out, "io_polled_wakeups:{}", server.io_polled_wakeups());
+    Field(&out, "io_sleeps:{}", server.io_sleeps());
   }
   if (want("replication")) {
     Section(&out, "Replication");

@@ -212,6 +212,8 @@ MetricsSnapshot CollectMetrics(Server& server) {
   s.net_input_bytes = st.net_input_bytes.load(std::memory_order_relaxed);
   s.net_output_bytes = st.net_output_bytes.load(std::memory_order_relaxed);
   s.commands_processed = st.commands_processed.load(std::memory_order_relaxed);
+  s.io_polled_wakeups = server.io_polled_wakeups();
+  s.io_sleeps = server.io_sleeps();
   s.maxmemory_bytes = server.config().Int(config::OptionId::kMaxMemory);
   s.errors = st.ErrorCounts();
   s.store = server.store().GetStats();
@@ -273,6 +275,12 @@ void RenderMetrics(const MetricsSnapshot& s, MetricsWriter* out) {
           "Client connections refused because maxclients was reached.", s.rejected_connections);
   counter("crescent_net_input_bytes_total", "Bytes read from clients.", s.net_input_bytes);
   counter("crescent_net_output_bytes_total", "Bytes written to clients.", s.net_output_bytes);
+  counter("crescent_io_polled_wakeups_total",
+          "Idle periods of an I/O thread ended by an event found while busy polling.",
+          s.io_polled_wakeups);
+  counter("crescent_io_sleeps_total",
+          "Idle periods of an I/O thread that ended in a blocking wait (busy polling on).",
+          s.io_sleeps);
 
   // --- commands and errors -----------------------------------------------------------
   counter("crescent_commands_processed_total", "Commands executed, all names together.",

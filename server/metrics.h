@@ -89,6 +89,8 @@ struct MetricsSnapshot {
   uint64_t net_input_bytes = 0;
   uint64_t net_output_bytes = 0;
   uint64_t commands_processed = 0;
+  uint64_t io_polled_wakeups = 0;  // io_loop.h
+  uint64_t io_sleeps = 0;
   int64_t maxmemory_bytes = 0;
   std::vector<CommandMetrics> commands;  // only those used since start (or RESETSTAT)
   std::map<std::string, uint64_t> errors;  // by code: "ERR", "WRONGTYPE"

@@ -4,6 +4,7 @@
 #include <boost/asio/signal_set.hpp>
 #include <fmt/format.h>
 #include <random>
+#include <sched.h>
 #include <spdlog/spdlog.h>
 
 #include "server/acl.h"
@@ -35,6 +36,15 @@ constexpr std::string_view kProtectedModeDenied =
     "it with the '--protected-mode no' option. 4) Set up an authentication password for the "
     "default user. NOTE: You only need to do one of the above things in order for the server "
     "to start accepting connections from the outside.\r\n";
+
+// The cores this process may run on (its affinity mask: a container's cpuset or a
+// taskset), which is what busy polling competes for.
+size_t UsableCores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) return static_cast<size_t>(CPU_COUNT(&set));
+  return std::max(1u, std::thread::hardware_concurrency());
+}
 
 std::string MakeRunId() {
   std::random_device rd;
@@ -74,6 +84,22 @@ void ServerStats::ResetErrors() {
 Server::Server(config::Config* config, std::unique_ptr<storage::Store> store, const Clock* clock)
     : config_(config), store_(std::move(store)), clock_(clock), run_id_(MakeRunId()),
       start_time_ms_(clock->NowMs()) {}
+
+int64_t Server::io_busy_poll_us() const {
+  return busy_poll_allowed_ ? config_->Int(OptionId::kIoBusyPollUs) : 0;
+}
+
+uint64_t Server::io_polled_wakeups() const {
+  uint64_t sum = 0;
+  for (const auto& stats : loop_stats_) sum += stats->polled_wakeups.load(std::memory_order_relaxed);
+  return sum;
+}
+
+uint64_t Server::io_sleeps() const {
+  uint64_t sum = 0;
+  for (const auto& stats : loop_stats_) sum += stats->sleeps.load(std::memory_order_relaxed);
+  return sum;
+}
 
 Server::~Server() {
   for (auto& t : threads_) {
@@ -125,8 +151,19 @@ Status Server::Start() {
   if (tls_acceptor_) Accept(tls_acceptor_.get(), tls_context_.get());
   cron_timer_ = std::make_unique<asio::steady_timer>(*contexts_[0]);
   ScheduleCron();
-  for (auto& context : contexts_) {
-    threads_.emplace_back([ctx = context.get()] { ctx->run(); });
+  busy_poll_allowed_ = 2 * threads <= UsableCores();
+  if (!busy_poll_allowed_ && config_->Int(OptionId::kIoBusyPollUs) > 0) {
+    spdlog::info("I/O threads sleep without busy polling: {} I/O threads on {} usable cores "
+                 "(io-busy-poll-us needs twice as many cores as I/O threads)",
+                 threads, UsableCores());
+  }
+  for (size_t i = 0; i < contexts_.size(); ++i) {
+    loop_stats_.push_back(std::make_unique<IoLoopStats>());
+  }
+  for (size_t i = 0; i < contexts_.size(); ++i) {
+    threads_.emplace_back([this, ctx = contexts_[i].get(), stats = loop_stats_[i].get()] {
+      RunIoLoop(*ctx, [this] { return io_busy_poll_us(); }, stats);
+    });
   }
   if (acceptor_) {
     spdlog::info("crescentd ready to accept connections on {}:{} ({} I/O threads)",

@@ -4,8 +4,8 @@
 // is no plain-text listener at all. Run() blocks until SIGTERM / SIGINT (or Shutdown()), then stops accepting, lets each
 // connection finish the replies in flight, and returns.
 //
-// Threads: io-threads threads, each running its own io_context; a connection lives on
-// one of them for its whole life. The accept loop and the cron (active expiry, idle
+// Threads: io-threads threads, each running its own io_context (io_loop.h: how an idle
+// one polls before it sleeps); a connection lives on one of them for its whole life. The accept loop and the cron (active expiry, idle
 // clients) run on thread 0. The HTTP metrics listener (metrics_http.h) has a thread of
 // its own, so that a scrape never delays a RESP client.
 #pragma once
@@ -28,6 +28,7 @@
 #include "common/status.h"
 #include "config/options.h"
 #include "server/command_table.h"
+#include "server/io_loop.h"
 #include "server/slowlog.h"
 #include "storage/store.h"
 
@@ -74,6 +75,11 @@ class Server {
   const std::string& run_id() const { return run_id_; }
   int64_t start_time_ms() const { return start_time_ms_; }
   size_t io_threads() const { return contexts_.size(); }
+  // io-busy-poll-us as the I/O threads apply it: 0 when they are more than half the
+  // usable cores (io_loop.h). Any thread.
+  int64_t io_busy_poll_us() const;
+  uint64_t io_polled_wakeups() const;  // summed over the I/O threads
+  uint64_t io_sleeps() const;
   bool shutting_down() const { return shutting_down_.load(); }
 
   // Connected clients. Any thread.
@@ -107,6 +113,8 @@ class Server {
 
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
   std::vector<std::thread> threads_;
+  std::vector<std::unique_ptr<IoLoopStats>> loop_stats_;  // one per I/O thread, from Start()
+  bool busy_poll_allowed_ = false;                        // set in Start(), then read-only
   std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards_;
   std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;      // null: no plain text
   std::unique_ptr<boost::asio::ssl::context> tls_context_;        // null: no TLS

@@ -2,6 +2,7 @@
 SLOWLOG."""
 
 import fnmatch
+import os
 import re
 import time
 
@@ -395,6 +396,62 @@ def test_slowlog_errors(raw):
     assert raw.cmd("SLOWLOG", "GET", "-2") == Error("ERR count should be greater than or equal to -1")
     assert raw.cmd("SLOWLOG", "LEN", "x") == wrong_args("slowlog|len")
     assert raw.cmd("SLOWLOG", "RESET", "x") == wrong_args("slowlog|reset")
+
+
+# -- I/O threads: busy polling ------------------------------------------------------
+
+def _io_counters(c):
+    _, s = info(c, "stats")
+    return int(s["stats"]["io_polled_wakeups"]), int(s["stats"]["io_sleeps"])
+
+
+@pytest.mark.crescent_only
+def test_io_thread_busy_polls_and_config_set_changes_it(fresh_server):
+    """With an I/O thread on at most half the cores, an idle thread polls before it sleeps:
+    requests that follow each other within the budget are found by polling. CONFIG SET
+    io-busy-poll-us 0 turns it off at once (and then nothing is counted)."""
+    if len(os.sched_getaffinity(0)) < 2:
+        pytest.skip("busy polling needs two usable cores per I/O thread")
+    s = fresh_server(["--io-threads", "1"])
+    with s.raw() as c:
+        _, sections = info(c, "server")
+        assert sections["server"]["io_busy_poll_us"] == "50"
+        # 10 ms: far more than this client takes between a reply and its next request
+        assert c.cmd("CONFIG", "SET", "io-busy-poll-us", "10000") == "OK"
+        assert c.cmd("CONFIG", "GET", "io-busy-poll-us") == [b"io-busy-poll-us", b"10000"]
+        polled0, slept0 = _io_counters(c)
+        for _ in range(200):
+            assert c.cmd("PING") == "PONG"
+        polled1, slept1 = _io_counters(c)
+        assert polled1 - polled0 >= 150, (polled0, polled1, slept0, slept1)
+        assert slept1 - slept0 <= 50, (polled0, polled1, slept0, slept1)
+
+        assert c.cmd("CONFIG", "SET", "io-busy-poll-us", "0") == "OK"
+        _, sections = info(c, "server")
+        assert sections["server"]["io_busy_poll_us"] == "0"
+        before = _io_counters(c)
+        for _ in range(50):
+            assert c.cmd("PING") == "PONG"
+        assert _io_counters(c) == before
+        assert c.cmd("CONFIG", "SET", "io-busy-poll-us", "10001") == Error(
+            "ERR CONFIG SET failed (possibly related to argument 'io-busy-poll-us') - "
+            "argument must be between 0 and 10000 inclusive")
+
+
+@pytest.mark.crescent_only
+def test_io_threads_on_more_than_half_the_cores_do_not_busy_poll(fresh_server):
+    cores = len(os.sched_getaffinity(0))
+    s = fresh_server(["--io-threads", str(cores)])
+    with s.raw() as c:
+        _, sections = info(c, "server")
+        assert sections["server"]["io_threads_active"] == str(cores)
+        assert sections["server"]["io_busy_poll_us"] == "0"
+        # the option keeps its value: it applies if the server is restarted with fewer threads
+        assert c.cmd("CONFIG", "GET", "io-busy-poll-us") == [b"io-busy-poll-us", b"50"]
+        for _ in range(20):
+            assert c.cmd("PING") == "PONG"
+        assert _io_counters(c) == (0, 0)
+    assert "without busy polling" in s.output()
 
 
 # -- shutdown -------------------------------------------------------------------------

@@ -160,6 +160,8 @@ MetricsSnapshot KnownSnapshot() {
   s.net_input_bytes = 1000;
   s.net_output_bytes = 2000;
   s.commands_processed = 9;
+  s.io_polled_wakeups = 70;
+  s.io_sleeps = 30;
   s.maxmemory_bytes = 1 << 30;
   CommandMetrics get;
   get.name = "get";
@@ -200,6 +202,7 @@ TEST_CASE("metrics: the rendering of a known snapshot is well-formed exposition 
         "crescent_errors_total", "crescent_connected_clients",
         "crescent_connections_received_total", "crescent_rejected_connections_total",
         "crescent_net_input_bytes_total", "crescent_net_output_bytes_total",
+        "crescent_io_polled_wakeups_total", "crescent_io_sleeps_total",
         "crescent_segment_capacity_bytes", "crescent_segment_used_bytes",
         "crescent_segment_objects", "crescent_keys", "crescent_keys_with_expiry",
         "crescent_leases_granted_total", "crescent_leased_objects",
@@ -237,6 +240,8 @@ TEST_CASE("metrics: the rendering of a known snapshot is well-formed exposition 
   CHECK(Find(families["crescent_errors_total"], "crescent_errors_total", {{"code", "WRONGTYPE"}})->value == "2");
   CHECK(families["crescent_evicted_objects_total"].samples[0].value == "1152921504606846977");
   CHECK(families["crescent_keys"].samples[0].value == "100");
+  CHECK(families["crescent_io_polled_wakeups_total"].samples[0].value == "70");
+  CHECK(families["crescent_io_sleeps_total"].samples[0].value == "30");
   CHECK(std::strtod(families["crescent_uptime_seconds"].samples[0].value.c_str(), nullptr) == 12.5);
 }
 
