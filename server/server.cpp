@@ -117,7 +117,10 @@ Status Server::Start() {
   for (size_t i = 0; i < threads; ++i) {
     contexts_.push_back(std::make_unique<asio::io_context>(1));
     guards_.push_back(asio::make_work_guard(*contexts_.back()));
+    loop_stats_.push_back(std::make_unique<IoLoopStats>());
   }
+  // Before the metrics listener's thread exists, which reads it.
+  busy_poll_allowed_ = 2 * threads <= UsableCores();
 
   boost::system::error_code error;
   auto address = asio::ip::make_address(config_->String(OptionId::kBind), error);
@@ -151,14 +154,10 @@ Status Server::Start() {
   if (tls_acceptor_) Accept(tls_acceptor_.get(), tls_context_.get());
   cron_timer_ = std::make_unique<asio::steady_timer>(*contexts_[0]);
   ScheduleCron();
-  busy_poll_allowed_ = 2 * threads <= UsableCores();
   if (!busy_poll_allowed_ && config_->Int(OptionId::kIoBusyPollUs) > 0) {
     spdlog::info("I/O threads sleep without busy polling: {} I/O threads on {} usable cores "
                  "(io-busy-poll-us needs twice as many cores as I/O threads)",
                  threads, UsableCores());
-  }
-  for (size_t i = 0; i < contexts_.size(); ++i) {
-    loop_stats_.push_back(std::make_unique<IoLoopStats>());
   }
   for (size_t i = 0; i < contexts_.size(); ++i) {
     threads_.emplace_back([this, ctx = contexts_[i].get(), stats = loop_stats_[i].get()] {

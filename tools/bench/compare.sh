@@ -142,6 +142,8 @@ start_crescent() { start_crescentd CRESCENT "$IO_THREADS" crescentd; }
 start_crescent_mt() { start_crescentd CRESCENT_MT "$MT_IO_THREADS" crescentd-mt; }
 start_redis
 start_crescent
+# Busy polling as the I/O threads apply it (0 when they are more than half the cores).
+BUSY_POLL_US=$(redis-cli -p "$CRESCENT_PORT" info server | tr -d '\r' | awk -F: '/^io_busy_poll_us:/ {print $2}')
 log "redis-server $(redis-server --version | grep -o 'v=[^ ]*') pid $REDIS_PID port $REDIS_PORT;" \
   "crescentd pid $CRESCENT_PID port $CRESCENT_PORT; maxmemory ${MEMORY_MB} MB each"
 
@@ -397,7 +399,7 @@ report() {
   local row kind v_r v_c unit
   echo "## Crescent vs Redis ($(date +%F), $(nproc) cores, maxmemory ${MEMORY_MB} MB each$([ "$QUICK" = 1 ] && echo ', QUICK'))"
   echo
-  echo "redis-server $(redis-server --version | grep -o 'v=[^ ]*' | cut -d= -f2); crescentd --io-threads $IO_THREADS --persistence off. Small values (redis-benchmark rows): medians of $ROUNDS rounds (the ratio: the median of the rounds' ratios)."
+  echo "redis-server $(redis-server --version | grep -o 'v=[^ ]*' | cut -d= -f2); crescentd --io-threads $IO_THREADS --persistence off (its I/O thread busy-polls for up to ${BUSY_POLL_US:-?} µs before it sleeps). Small values (redis-benchmark rows): medians of $ROUNDS rounds (the ratio: the median of the rounds' ratios)."
   echo "Loopback ceiling (iperf3, one TCP stream, 1 MiB writes, ${IPERF_SECS} s, before and after the workloads): ${IPERF_RUNS[*]:-?} GB/s; the higher, ${IPERF_GBPS:-?} GB/s, is the ceiling below."
   echo
   echo "| workload | Redis | Crescent | ratio (Crescent/Redis) | p99 Redis (ms) | p99 Crescent (ms) | server CPU µs/req Redis / Crescent | client CPU µs/req Redis / Crescent |"
