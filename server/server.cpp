@@ -101,6 +101,13 @@ uint64_t Server::io_sleeps() const {
   return sum;
 }
 
+void Server::ResetIoLoopStats() {
+  for (const auto& stats : loop_stats_) {
+    stats->polled_wakeups.store(0, std::memory_order_relaxed);
+    stats->sleeps.store(0, std::memory_order_relaxed);
+  }
+}
+
 Server::~Server() {
   for (auto& t : threads_) {
     if (t.joinable()) t.join();

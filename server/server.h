@@ -80,6 +80,7 @@ class Server {
   int64_t io_busy_poll_us() const;
   uint64_t io_polled_wakeups() const;  // summed over the I/O threads
   uint64_t io_sleeps() const;
+  void ResetIoLoopStats();  // CONFIG RESETSTAT
   bool shutting_down() const { return shutting_down_.load(); }
 
   // Connected clients. Any thread.

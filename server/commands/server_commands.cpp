@@ -99,6 +99,7 @@ void ConfigResetStat(CommandContext& ctx) {
   ctx.server.stats().rejected_connections = 0;
   ctx.server.stats().net_input_bytes = 0;
   ctx.server.stats().net_output_bytes = 0;
+  ctx.server.ResetIoLoopStats();
   ctx.server.commands().ForEach([](const CommandEntry& e) {
     auto reset = [](const CommandEntry& entry) {
       entry.stats.calls = 0;
