@@ -389,11 +389,24 @@ class ObjectTable {
     size_t shard;
     size_t size;     // value bytes, when sampled
     bool on_disk;    // when sampled: a demotion then writes nothing
-    std::string key;
+    size_t key_offset;  // of its key in Sample::keys
+    size_t key_size;
+  };
+  // One round's candidates. Their keys are copied into one buffer whose capacity the
+  // rounds of an Evict call share: a std::string per candidate was a heap allocation
+  // each, since keys such as KV-cache block keys are longer than a string's inline room.
+  struct Sample {
+    std::vector<Candidate> candidates;
+    std::string keys;
+    std::string_view key(const Candidate& c) const { return {keys.data() + c.key_offset, c.key_size}; }
+    void clear() {
+      candidates.clear();
+      keys.clear();
+    }
   };
   bool Evictable(Shard& shard, Node* node, Segment* segment, int tier, int64_t now);
   void LockedSample(Shard& shard, size_t shard_index, Segment* segment, int tier, int64_t now,
-                    std::vector<Candidate>* out);
+                    Sample* out);
   uint64_t VictimScore(Shard& shard, Node* node, int64_t now) const;
 
   const Clock* clock_;

@@ -64,7 +64,7 @@ bool ObjectTable::Evictable(Shard& shard, Node* n, Segment* segment, int tier, i
 }
 
 void ObjectTable::LockedSample(Shard& shard, size_t shard_index, Segment* segment, int tier,
-                               int64_t now, std::vector<Candidate>* out) {
+                               int64_t now, Sample* out) {
   if (shard.visible == 0) return;
   thread_local std::minstd_rand rng{std::random_device{}()};
   size_t mask = shard.buckets.size() - 1;
@@ -74,7 +74,10 @@ void ObjectTable::LockedSample(Shard& shard, size_t shard_index, Segment* segmen
       if (!Evictable(shard, n, segment, tier, now)) continue;
       ++taken;
       uint64_t score = Expired(shard, n, now) ? UINT64_MAX : VictimScore(shard, n, now);
-      out->push_back({score, shard_index, n->size, (n->flags & kOnDisk) != 0, std::string(n->key())});
+      std::string_view key = n->key();
+      out->candidates.push_back(
+          {score, shard_index, n->size, (n->flags & kOnDisk) != 0, out->keys.size(), key.size()});
+      out->keys.append(key);
     }
   };
   for (int b = 0; b < kSampleTries && taken < kSamplesPerShard; ++b) take_from(rng() & mask);
@@ -86,7 +89,8 @@ void ObjectTable::LockedSample(Shard& shard, size_t shard_index, Segment* segmen
 
 size_t ObjectTable::Evict(size_t bytes, Segment* segment, const EvictionParams& params) {
   size_t freed = 0;
-  std::vector<Candidate> candidates;
+  Sample sample;
+  std::vector<Candidate>& candidates = sample.candidates;
   for (int tier = 0; tier < 3 && freed < bytes; ++tier) {
     if (tier == 2 && !params.allow_soft_pinned) break;
     // A tier is exhausted after sampling every shard without finding a candidate.
@@ -94,14 +98,14 @@ size_t ObjectTable::Evict(size_t bytes, Segment* segment, const EvictionParams& 
     while (freed < bytes && empty_shards < kShards) {
       // Sample several shards, and more while the sample is small (a sparse table), so
       // that the choice is among enough candidates; then evict the best few of it.
-      candidates.clear();
+      sample.clear();
       for (size_t i = 0;
            i < kShards && (i < kShardsPerRound || candidates.size() < kMinCandidates); ++i) {
         size_t index = evict_cursor_.fetch_add(1, std::memory_order_relaxed) % kShards;
         Shard& shard = shards_[index];
         std::lock_guard lock(shard.mu);
         size_t before = candidates.size();
-        LockedSample(shard, index, segment, tier, clock_->NowMs(), &candidates);
+        LockedSample(shard, index, segment, tier, clock_->NowMs(), &sample);
         empty_shards = candidates.size() == before ? empty_shards + 1 : 0;
       }
       if (candidates.empty()) continue;
@@ -116,13 +120,14 @@ size_t ObjectTable::Evict(size_t bytes, Segment* segment, const EvictionParams& 
         // after the lock is released.
         DiskTier::Room room;
         if (disk_ != nullptr && !candidates[c].on_disk) {
-          room = disk_->ReserveRoom(candidates[c].key.size() + candidates[c].size, kDemotionWaitMs);
+          room = disk_->ReserveRoom(candidates[c].key_size + candidates[c].size, kDemotionWaitMs);
         }
         Shard& shard = shards_[candidates[c].shard];
         std::lock_guard lock(shard.mu);
         int64_t now = clock_->NowMs();
-        uint64_t hash = Hash(candidates[c].key);
-        Node* victim = LockedFindAny(shard, candidates[c].key, hash, now);
+        std::string_view key = sample.key(candidates[c]);
+        uint64_t hash = Hash(key);
+        Node* victim = LockedFindAny(shard, key, hash, now);
         // Re-checked under the lock: it may have been read, pinned or removed meanwhile.
         if (victim == nullptr || !Evictable(shard, victim, segment, tier, now)) continue;
         size_t victim_bytes = 0;

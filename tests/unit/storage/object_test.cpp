@@ -243,6 +243,35 @@ TEST_CASE("LRU eviction prefers the least recently read") {
   CHECK(new_half_left <= 20);
 }
 
+TEST_CASE("LRU eviction with keys as long as KV-cache block keys, differing only at the end") {
+  // Keys past a string's inline room, and alike up to their last bytes: a sample that
+  // kept the wrong bytes of a key would find no victim, or another one.
+  ManualClock clock;
+  auto store = MakeStore(&clock, 8 << 20);
+  std::string value(64 * 1024, 'v');
+  auto key = [](int i) { return std::string(136, 'b') + "/" + std::to_string(1000 + i); };
+  for (int i = 0; i < 64; ++i) {
+    clock.Advance(10);
+    REQUIRE(store->PutObject(key(i), value, Put()).ok());
+  }
+  for (int i = 0; i < 32; ++i) {
+    clock.Advance(10);
+    CHECK(Read(*store, key(i)));
+  }
+  size_t freed = store->Evict(16 * value.size());
+  CHECK(freed >= 16 * value.size());
+  int old_half_left = 0, new_half_left = 0;
+  for (int i = 0; i < 32; ++i) old_half_left += store->Exists(key(i));
+  for (int i = 32; i < 64; ++i) new_half_left += store->Exists(key(i));
+  CHECK(old_half_left >= 28);
+  CHECK(new_half_left <= 20);
+  CHECK(old_half_left + new_half_left <= 64 - 16);
+  CHECK(store->GetStats().evicted_objects == 64 - static_cast<uint64_t>(old_half_left + new_half_left));
+  for (int i = 0; i < 64; ++i) {
+    if (store->Exists(key(i))) CHECK(Read(*store, key(i)) == value);
+  }
+}
+
 TEST_CASE("a pool whose every object is leased still takes new puts") {
   ManualClock clock;
   auto store = MakeStore(&clock, 8 << 20);
