@@ -177,8 +177,9 @@ std::string BuildInfo(Server& server, std::span<const std::string_view> sections
     Field(&out, "keyspace_hits:{}", store.keyspace_hits);
     Field(&out, "keyspace_misses:{}", store.keyspace_misses);
     Field(&out, "total_error_replies:{}", st.total_error_replies.load());
-    Field(&out, "io_polled_wakeups:{}", server.io_polled_wakeups());
-    Field(&out, "io_sleeps:{}", server.io_sleeps());
+    const IoLoopCounts io = server.io_loop_counts();
+    Field(&out, "io_polled_wakeups:{}", io.polled_wakeups);
+    Field(&out, "io_sleeps:{}", io.sleeps);
   }
   if (want("replication")) {
     Section(&out, "Replication");

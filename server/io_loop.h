@@ -53,6 +53,12 @@ struct IoLoopStats {
   std::atomic<uint64_t> sleeps{0};          // ended in a blocking epoll_wait
 };
 
+// IoLoopStats read (or summed over threads) at one time.
+struct IoLoopCounts {
+  uint64_t polled_wakeups = 0;
+  uint64_t sleeps = 0;
+};
+
 // Runs `context` until it stops (no work left, or stop()). `budget_us` is read at each idle
 // period, so a CONFIG SET takes effect at once; at 0 the thread sleeps as soon as it has
 // nothing to do, as io_context::run() does.

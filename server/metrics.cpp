@@ -212,8 +212,9 @@ MetricsSnapshot CollectMetrics(Server& server) {
   s.net_input_bytes = st.net_input_bytes.load(std::memory_order_relaxed);
   s.net_output_bytes = st.net_output_bytes.load(std::memory_order_relaxed);
   s.commands_processed = st.commands_processed.load(std::memory_order_relaxed);
-  s.io_polled_wakeups = server.io_polled_wakeups();
-  s.io_sleeps = server.io_sleeps();
+  const IoLoopCounts io = server.io_loop_counts();
+  s.io_polled_wakeups = io.polled_wakeups;
+  s.io_sleeps = io.sleeps;
   s.maxmemory_bytes = server.config().Int(config::OptionId::kMaxMemory);
   s.errors = st.ErrorCounts();
   s.store = server.store().GetStats();

@@ -89,15 +89,12 @@ int64_t Server::io_busy_poll_us() const {
   return busy_poll_allowed_ ? config_->Int(OptionId::kIoBusyPollUs) : 0;
 }
 
-uint64_t Server::io_polled_wakeups() const {
-  uint64_t sum = 0;
-  for (const auto& stats : loop_stats_) sum += stats->polled_wakeups.load(std::memory_order_relaxed);
-  return sum;
-}
-
-uint64_t Server::io_sleeps() const {
-  uint64_t sum = 0;
-  for (const auto& stats : loop_stats_) sum += stats->sleeps.load(std::memory_order_relaxed);
+IoLoopCounts Server::io_loop_counts() const {
+  IoLoopCounts sum;
+  for (const auto& stats : loop_stats_) {
+    sum.polled_wakeups += stats->polled_wakeups.load(std::memory_order_relaxed);
+    sum.sleeps += stats->sleeps.load(std::memory_order_relaxed);
+  }
   return sum;
 }
 
@@ -127,7 +124,8 @@ Status Server::Start() {
     loop_stats_.push_back(std::make_unique<IoLoopStats>());
   }
   // Before the metrics listener's thread exists, which reads it.
-  busy_poll_allowed_ = 2 * threads <= UsableCores();
+  const size_t cores = UsableCores();
+  busy_poll_allowed_ = 2 * threads <= cores;
 
   boost::system::error_code error;
   auto address = asio::ip::make_address(config_->String(OptionId::kBind), error);
@@ -164,7 +162,7 @@ Status Server::Start() {
   if (!busy_poll_allowed_ && config_->Int(OptionId::kIoBusyPollUs) > 0) {
     spdlog::info("I/O threads sleep without busy polling: {} I/O threads on {} usable cores "
                  "(io-busy-poll-us needs twice as many cores as I/O threads)",
-                 threads, UsableCores());
+                 threads, cores);
   }
   for (size_t i = 0; i < contexts_.size(); ++i) {
     threads_.emplace_back([this, ctx = contexts_[i].get(), stats = loop_stats_[i].get()] {

@@ -5,9 +5,10 @@
 // connection finish the replies in flight, and returns.
 //
 // Threads: io-threads threads, each running its own io_context (io_loop.h: how an idle
-// one polls before it sleeps); a connection lives on one of them for its whole life. The accept loop and the cron (active expiry, idle
-// clients) run on thread 0. The HTTP metrics listener (metrics_http.h) has a thread of
-// its own, so that a scrape never delays a RESP client.
+// one polls before it sleeps); a connection lives on one of them for its whole life.
+// The accept loop and the cron (active expiry, idle clients) run on thread 0. The HTTP
+// metrics listener (metrics_http.h) has a thread of its own, so that a scrape never
+// delays a RESP client.
 #pragma once
 
 #include <atomic>
@@ -78,8 +79,7 @@ class Server {
   // io-busy-poll-us as the I/O threads apply it: 0 when they are more than half the
   // usable cores (io_loop.h). Any thread.
   int64_t io_busy_poll_us() const;
-  uint64_t io_polled_wakeups() const;  // summed over the I/O threads
-  uint64_t io_sleeps() const;
+  IoLoopCounts io_loop_counts() const;  // summed over the I/O threads
   void ResetIoLoopStats();  // CONFIG RESETSTAT
   bool shutting_down() const { return shutting_down_.load(); }
 
