@@ -106,10 +106,13 @@ void Connection::Handshake() {
 
 void Connection::Kill() {
   killed_.store(true, std::memory_order_release);
-  asio::post(*context_, [self = shared_from_this()] {
-    self->client_->close_after_reply = true;
-    if (!self->writing_) self->Close();
-  });
+  {
+    std::lock_guard lock(socket_mu_);
+    // A system call on the descriptor, not an operation on the asio socket (which only
+    // its own thread touches): the pending read and write then fail and Close follows.
+    if (!socket_closed_) ::shutdown(socket_.native_handle(), SHUT_RDWR);
+  }
+  asio::post(*context_, [self = shared_from_this()] { self->Close(); });
 }
 
 void Connection::Drain() {
@@ -220,7 +223,7 @@ void Connection::ProcessInput() {
   if (closed_) return;
   PrefetchPipelinedKeys();
   size_t executed = 0;
-  while (executed < kBatchBudget && !client_->close_after_reply) {
+  while (executed < kBatchBudget && !client_->close_after_reply && !killed()) {
     // Limits are read per request: CONFIG SET and AUTH change them mid-pipeline.
     protocol::ParserLimits limits;
     limits.max_bulk_len = static_cast<uint64_t>(server_->config().Int(OptionId::kProtoMaxBulkLen));
@@ -243,6 +246,10 @@ void Connection::ProcessInput() {
       ++executed;
     }
     input_begin_ += consumed;
+  }
+  if (killed()) {
+    Close();
+    return;
   }
   query_buffer_bytes_.store(input_end_ - input_begin_, std::memory_order_relaxed);
   // Since when a request has been incomplete (0: none is), for request-timeout.
@@ -484,8 +491,12 @@ void Connection::Close() {
   boost::system::error_code ignored;
   if (handshake_timer_) handshake_timer_->cancel();
   if (drain_timer_) drain_timer_->cancel();
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  {
+    std::lock_guard lock(socket_mu_);
+    socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+    socket_.close(ignored);
+    socket_closed_ = true;
+  }
   output_.Clear();
   server_->Unregister(client_->id());
 }

@@ -23,6 +23,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <vector>
@@ -56,8 +57,12 @@ class Connection : public std::enable_shared_from_this<Connection> {
              boost::asio::ssl::context* tls = nullptr);
 
   void Start();
-  // Closes the connection after the replies already produced are written (any thread).
-  // From the call on it is no longer listed (CLIENT LIST), as with Redis.
+  // Disconnects the client before returning (any thread), as Redis frees a killed client
+  // on the spot: the socket is shut down at once, so the client sees the connection end
+  // before whoever killed it gets a reply, and nothing it sent is executed after the
+  // call, including requests already read but not yet run. Replies not yet written are
+  // dropped. From the call on it is no longer listed (CLIENT LIST); the connection's own
+  // thread then closes the socket.
   void Kill();
   bool killed() const { return killed_.load(std::memory_order_acquire); }
   // Shutdown: answers every request the client has already sent (what is buffered and
@@ -131,6 +136,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool processing_scheduled_ = false;
   bool closed_ = false;
   bool draining_ = false;
+  // Kill() shuts the socket down from another thread: this keeps Close() from closing
+  // (and the descriptor number being reused) in between. socket_closed_ is under it.
+  std::mutex socket_mu_;
+  bool socket_closed_ = false;
   std::atomic<int64_t> partial_since_ms_{0};
   std::atomic<bool> killed_{false};
   std::atomic<size_t> query_buffer_bytes_{0};   // for CLIENT LIST from other threads

@@ -1,6 +1,7 @@
 """Connection commands: PING, ECHO, HELLO, AUTH, QUIT, SELECT, CLIENT, unknown commands."""
 
 import re
+import select
 
 import pytest
 
@@ -332,6 +333,21 @@ def test_client_kill_by_id(server, raw):
     assert raw.cmd("CLIENT", "KILL", "ID", str(victim_id)) == 0
     # the killer is unaffected
     assert raw.cmd("PING") == "PONG"
+
+
+def test_client_kill_has_disconnected_the_victim_when_it_replies(server, raw):
+    # As with Redis: by the time the killer reads its reply the victim's connection has
+    # ended, so a client that sends on it next finds it closed (redis-py then reconnects)
+    # instead of losing that request to a close that comes later. Repeated, because the
+    # old asynchronous close was late only now and then.
+    for _ in range(200):
+        victim = server.raw()
+        victim_id = victim.cmd("CLIENT", "ID")
+        assert raw.cmd("CLIENT", "KILL", "ID", str(victim_id)) == 1
+        readable, _, _ = select.select([victim.sock], [], [], 0)
+        assert readable == [victim.sock]
+        assert victim.is_closed(timeout=5)
+        victim.close()
 
 
 def test_client_kill_by_addr(server, raw):
