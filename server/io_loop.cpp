@@ -7,8 +7,7 @@ void RunIoLoop(boost::asio::io_context& context, FunctionRef<int64_t()> budget_u
   using Clock = std::chrono::steady_clock;
   BusyPollPolicy policy;
   for (;;) {
-    const int64_t budget_value = budget_us();
-    if (budget_value <= 0) {
+    if (budget_us() <= 0) {
       if (context.run_one() == 0) return;
       continue;
     }
@@ -17,6 +16,10 @@ void RunIoLoop(boost::asio::io_context& context, FunctionRef<int64_t()> budget_u
     while (context.poll() > 0) {
     }
     if (context.stopped()) return;
+    // Read when the idle period starts, not before the handlers above: one of them may
+    // have been CONFIG SET, which applies from the next idle period on.
+    const int64_t budget_value = budget_us();
+    if (budget_value <= 0) continue;
 
     const auto budget = std::chrono::microseconds(budget_value);
     const auto idle_since = Clock::now();

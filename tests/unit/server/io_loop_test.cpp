@@ -129,6 +129,25 @@ TEST_CASE("io loop: a budget of 0 sleeps at once and counts nothing; a new budge
   CHECK(loop.stats.polled_wakeups.load() >= 8);
 }
 
+TEST_CASE("io loop: a handler that sets the budget to 0 stops polling from the next idle period") {
+  LoopThread loop(200'000);
+  std::atomic<bool> turned_off{false};
+  // As CONFIG SET io-busy-poll-us 0 does. Posted by another handler, it runs among the
+  // handlers that precede an idle period: a budget read before them would be stale.
+  asio::post(loop.context, [&] {
+    asio::post(loop.context, [&] {
+      loop.budget_us = 0;
+      turned_off = true;
+    });
+  });
+  while (!turned_off.load()) std::this_thread::yield();
+  const uint64_t polled = loop.stats.polled_wakeups.load();
+  loop.Feed(10, std::chrono::milliseconds(1));
+  loop.Finish();
+  CHECK(loop.handled.load() == 10);
+  CHECK(loop.stats.polled_wakeups.load() == polled);
+}
+
 TEST_CASE("io loop: returns once the context has no work left, polling or not") {
   for (int64_t budget : {int64_t{0}, int64_t{5'000'000}}) {
     INFO("budget " << budget);
