@@ -110,7 +110,7 @@ void Connection::Kill() {
     std::lock_guard lock(socket_mu_);
     // A system call on the descriptor, not an operation on the asio socket (which only
     // its own thread touches): the pending read and write then fail and Close follows.
-    if (!socket_closed_) ::shutdown(socket_.native_handle(), SHUT_RDWR);
+    if (socket_.is_open()) ::shutdown(socket_.native_handle(), SHUT_RDWR);
   }
   asio::post(*context_, [self = shared_from_this()] { self->Close(); });
 }
@@ -495,7 +495,6 @@ void Connection::Close() {
     std::lock_guard lock(socket_mu_);
     socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
     socket_.close(ignored);
-    socket_closed_ = true;
   }
   output_.Clear();
   server_->Unregister(client_->id());

@@ -137,9 +137,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool closed_ = false;
   bool draining_ = false;
   // Kill() shuts the socket down from another thread: this keeps Close() from closing
-  // (and the descriptor number being reused) in between. socket_closed_ is under it.
+  // it (and the descriptor number being reused) in between. Held around socket_.close()
+  // and by Kill(), which reads only whether the socket is open and its descriptor.
   std::mutex socket_mu_;
-  bool socket_closed_ = false;
   std::atomic<int64_t> partial_since_ms_{0};
   std::atomic<bool> killed_{false};
   std::atomic<size_t> query_buffer_bytes_{0};   // for CLIENT LIST from other threads
