@@ -10,6 +10,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
+#include <vector>
 
 #include "config/users.h"
 #include "storage/store.h"
@@ -46,6 +48,24 @@ class Client {
     received_value.reset();
     return out;
   }
+
+  // MULTI ... EXEC: the queued commands (I/O thread only). Present while in MULTI.
+  struct Transaction {
+    std::vector<std::vector<std::string>> commands;
+    size_t bytes = 0;      // of the queued arguments, bounded by client-query-buffer-limit
+    bool aborted = false;  // a command was refused while queuing: EXEC answers EXECABORT
+  };
+  std::optional<Transaction> multi;
+  // WATCH: each key as it was when watched. EXEC runs only if every one is unchanged
+  // (same existence, version and expiry): any write, expiry, eviction or removal of
+  // the key, by any client, changes one of them.
+  struct WatchedKey {
+    bool exists = false;
+    uint64_t version = 0;
+    int64_t expire_at_ms = 0;
+    bool operator==(const WatchedKey&) const = default;
+  };
+  std::unordered_map<std::string, WatchedKey> watched;
 
   // Written by the I/O thread, read by CLIENT LIST anywhere.
   std::atomic<bool> resp3{false};

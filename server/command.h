@@ -34,6 +34,8 @@ enum CommandFlag : uint32_t {
   kCmdLoading = 1 << 6,     // allowed while loading
   kCmdStale = 1 << 7,
   kCmdConnection = 1 << 8,  // about the connection, not the data
+  kCmdNoMulti = 1 << 9,     // refused inside MULTI (SAVE, SHUTDOWN, MONITOR)
+  kCmdRunsInMulti = 1 << 10,  // runs at once inside MULTI instead of being queued (EXEC...)
 };
 
 struct CommandContext;
@@ -78,5 +80,6 @@ std::span<const CommandSpec> IntrospectionCommands();
 std::span<const CommandSpec> ObjectCommands();
 std::span<const CommandSpec> SegmentCommands();
 std::span<const CommandSpec> AclCommands();
+std::span<const CommandSpec> TransactionCommands();
 
 }  // namespace crescent::server

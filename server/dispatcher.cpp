@@ -39,35 +39,62 @@ void Reject(Server& server, protocol::ReplyWriter& reply, const CommandEntry* en
 
 }  // namespace
 
-void Dispatch(Server& server, Client& client, protocol::ReplyWriter& reply,
-              std::span<const std::string_view> args) {
+namespace {
+
+// A refusal while queuing a transaction also dooms it (Redis's flagTransaction).
+void RejectQueued(Server& server, Client& client, protocol::ReplyWriter& reply,
+                  const CommandEntry* entry, std::string_view text) {
+  Reject(server, reply, entry, text);
+  if (client.multi) client.multi->aborted = true;
+}
+
+void Queue(Server& server, Client& client, protocol::ReplyWriter& reply,
+           const CommandEntry* entry, std::span<const std::string_view> args) {
+  Client::Transaction& multi = *client.multi;
+  size_t bytes = 0;
+  for (std::string_view arg : args) bytes += arg.size();
+  size_t limit = static_cast<size_t>(server.config().Int(config::OptionId::kClientQueryBufferLimit));
+  if (multi.bytes + bytes > limit) {
+    RejectQueued(server, client, reply, entry, errors::kTransactionTooLarge);
+    return;
+  }
+  multi.bytes += bytes;
+  multi.commands.emplace_back(args.begin(), args.end());
+  reply.SimpleString("QUEUED");
+}
+
+}  // namespace
+
+const CommandEntry* Resolve(Server& server, Client& client, protocol::ReplyWriter& reply,
+                            std::span<const std::string_view> args) {
   const CommandEntry* entry = server.commands().Find(args[0]);
   if (entry == nullptr) {
-    Reject(server, reply, nullptr, errors::UnknownCommand(args[0], args));
-    return;
+    RejectQueued(server, client, reply, nullptr, errors::UnknownCommand(args[0], args));
+    return nullptr;
   }
   // A container (CLIENT, CONFIG...) dispatches on its first argument; one that has a
   // handler of its own (COMMAND) runs it when called bare.
   if (!entry->spec->subcommands.empty() && (args.size() >= 2 || entry->spec->handler == nullptr)) {
     if (!ArityOk(entry->spec->arity, args.size())) {
-      Reject(server, reply, entry, errors::WrongArity(entry->full_name));
-      return;
+      RejectQueued(server, client, reply, entry, errors::WrongArity(entry->full_name));
+      return nullptr;
     }
     const CommandEntry* sub = entry->FindSubcommand(args[1]);
     if (sub == nullptr) {
-      Reject(server, reply, entry, errors::UnknownSubcommand(args[1], entry->full_name));
-      return;
+      RejectQueued(server, client, reply, entry,
+                   errors::UnknownSubcommand(args[1], entry->full_name));
+      return nullptr;
     }
     entry = sub;
   }
   const CommandSpec& spec = *entry->spec;
   if (!ArityOk(spec.arity, args.size())) {
-    Reject(server, reply, entry, errors::WrongArity(entry->full_name));
-    return;
+    RejectQueued(server, client, reply, entry, errors::WrongArity(entry->full_name));
+    return nullptr;
   }
   if (!(spec.flags & kCmdNoAuth) && AuthRequired(server, client)) {
-    Reject(server, reply, entry, errors::kNoAuth);
-    return;
+    RejectQueued(server, client, reply, entry, errors::kNoAuth);
+    return nullptr;
   }
   if (spec.first_key > 0) {
     // One check for every command that names keys: none may be longer than max-key-size.
@@ -75,19 +102,39 @@ void Dispatch(Server& server, Client& client, protocol::ReplyWriter& reply,
     int last = spec.last_key < 0 ? static_cast<int>(args.size()) + spec.last_key : spec.last_key;
     for (int i = spec.first_key; i <= last && i < static_cast<int>(args.size()); i += spec.key_step) {
       if (args[static_cast<size_t>(i)].size() > max_key) {
-        Reject(server, reply, entry, "ERR key is longer than max-key-size");
-        return;
+        RejectQueued(server, client, reply, entry, errors::kKeyTooLong);
+        return nullptr;
       }
     }
   }
   if (client.acl_user != nullptr) {
     std::string denied = acl::Check(client.acl_user, spec, entry->full_name, args);
     if (!denied.empty()) {
-      Reject(server, reply, entry, denied);
-      return;
+      RejectQueued(server, client, reply, entry, denied);
+      return nullptr;
     }
   }
+  return entry;
+}
 
+void Dispatch(Server& server, Client& client, protocol::ReplyWriter& reply,
+              std::span<const std::string_view> args) {
+  const CommandEntry* entry = Resolve(server, client, reply, args);
+  if (entry == nullptr) return;
+  if (client.multi && !(entry->spec->flags & kCmdRunsInMulti)) {
+    if (entry->spec->flags & kCmdNoMulti) {
+      RejectQueued(server, client, reply, entry, errors::kNotAllowedInMulti);
+    } else {
+      Queue(server, client, reply, entry, args);
+    }
+    return;
+  }
+  Call(server, client, reply, entry, args);
+}
+
+void Call(Server& server, Client& client, protocol::ReplyWriter& reply, const CommandEntry* entry,
+          std::span<const std::string_view> args) {
+  const CommandSpec& spec = *entry->spec;
   auto started = std::chrono::steady_clock::now();
   int64_t now_ms = server.clock().NowMs();
   client.Touch(now_ms);

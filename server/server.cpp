@@ -123,6 +123,11 @@ Status Server::Start() {
     guards_.push_back(asio::make_work_guard(*contexts_.back()));
     loop_stats_.push_back(std::make_unique<IoLoopStats>());
   }
+  {
+    std::vector<asio::io_context*> contexts;
+    for (auto& context : contexts_) contexts.push_back(context.get());
+    barrier_ = std::make_unique<IoBarrier>(std::move(contexts));
+  }
   // Before the metrics listener's thread exists, which reads it.
   const size_t cores = UsableCores();
   busy_poll_allowed_ = 2 * threads <= cores;
@@ -332,6 +337,7 @@ void Server::BeginShutdown() {
   shutdown_deadline_->async_wait([this](const boost::system::error_code& error) {
     if (error) return;
     spdlog::warn("shutdown grace period over: closing the remaining connections");
+    barrier_->Abandon();  // a stopped thread runs no posted Park
     for (auto& context : contexts_) context->stop();
   });
 }

@@ -29,6 +29,7 @@
 #include "common/status.h"
 #include "config/options.h"
 #include "server/command_table.h"
+#include "server/io_barrier.h"
 #include "server/io_loop.h"
 #include "server/slowlog.h"
 #include "storage/store.h"
@@ -76,6 +77,8 @@ class Server {
   const std::string& run_id() const { return run_id_; }
   int64_t start_time_ms() const { return start_time_ms_; }
   size_t io_threads() const { return contexts_.size(); }
+  // Parks the other I/O threads while one runs a transaction (from Start()).
+  IoBarrier& barrier() { return *barrier_; }
   // io-busy-poll-us as the I/O threads apply it: 0 when they are more than half the
   // usable cores (io_loop.h). Any thread.
   int64_t io_busy_poll_us() const;
@@ -114,6 +117,7 @@ class Server {
 
   std::vector<std::unique_ptr<boost::asio::io_context>> contexts_;
   std::vector<std::thread> threads_;
+  std::unique_ptr<IoBarrier> barrier_;
   std::vector<std::unique_ptr<IoLoopStats>> loop_stats_;  // one per I/O thread, from Start()
   bool busy_poll_allowed_ = false;                        // set in Start(), then read-only
   std::vector<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> guards_;

@@ -304,7 +304,7 @@ const CommandSpec kCommands[] = {
     {"echo", 2, kConn | kCmdFast, 0, 0, 0, Echo, "connection", "Returns the given string.", "1.0.0"},
     {"hello", -1, kConn | kCmdNoAuth | kCmdFast, 0, 0, 0, Hello, "connection", "Handshakes with the server.", "6.0.0"},
     {"ping", -1, kConn | kCmdFast, 0, 0, 0, Ping, "connection", "Returns the server's liveliness response.", "1.0.0"},
-    {"quit", -1, kConn | kCmdNoAuth | kCmdFast, 0, 0, 0, Quit, "connection", "Closes the connection.", "1.0.0"},
+    {"quit", -1, kConn | kCmdNoAuth | kCmdFast | kCmdRunsInMulti, 0, 0, 0, Quit, "connection", "Closes the connection.", "1.0.0"},
     {"select", 2, kConn | kCmdFast, 0, 0, 0, Select, "connection", "Changes the selected database.", "1.0.0"},
 };
 

@@ -20,6 +20,7 @@ std::vector<std::string_view> FlagNames(uint32_t flags) {
   if (flags & kCmdLoading) out.push_back("loading");
   if (flags & kCmdStale) out.push_back("stale");
   if (flags & kCmdFast) out.push_back("fast");
+  if (flags & kCmdNoMulti) out.push_back("no_multi");
   return out;
 }
 
