@@ -24,7 +24,7 @@ const OptionSpec kOptions[] = {
      "address of the RESP listener"},
     {I::kPort, "port", T::kInt, "6379", 0, 65535, "", false, false, "RESP port (0: none)"},
     {I::kIoThreads, "io-threads", T::kInt, "0", 0, 256, "", false, false,
-     "I/O threads (0: one per core)"},
+     "I/O threads (0: half the usable cores, at least 1, so that idle threads busy-poll)"},
     {I::kIoBusyPollUs, "io-busy-poll-us", T::kInt, "50", 0, 10000, "", true, false,
      "microseconds an idle I/O thread polls its sockets before it sleeps (0: never); only "
      "while most idle periods end sooner, and only when I/O threads are at most half the cores"},
@@ -49,7 +49,8 @@ const OptionSpec kOptions[] = {
     {I::kPersistenceQueueSize, "persistence-queue-size", T::kSize, "64MB", 1 << 20, kMaxInt, "",
      false, false,
      "bytes of async writes queued for the disk; a write finding it full stays in memory only"},
-    {I::kDir, "dir", T::kString, "./data", 0, 0, "", false, false, "where RocksDB lives"},
+    {I::kDir, "dir", T::kString, "./data-{port}", 0, 0, "", false, false,
+     "where RocksDB lives; {port} stands for the RESP port, so instances differ"},
     {I::kRequirePass, "requirepass", T::kString, "", 0, 0, "", true, true,
      "password of the default user (empty: none)"},
     {I::kProtectedMode, "protected-mode", T::kBool, "yes", 0, 1, "", true, false,
@@ -76,8 +77,8 @@ const OptionSpec kOptions[] = {
      true, false, "microseconds above which a command enters the slow log (-1: never)"},
     {I::kSlowlogMaxLen, "slowlog-max-len", T::kInt, "128", 0, 1'000'000, "", true, false,
      "entries kept in the slow log"},
-    {I::kMetricsPort, "metrics-port", T::kInt, "9121", 0, 65535, "", false, false,
-     "HTTP port of /metrics and /health (0: off)"},
+    {I::kMetricsPort, "metrics-port", T::kInt, "-1", -1, 65535, "", false, false,
+     "HTTP port of /metrics and /health (0: off; -1: the RESP port + 2742, so 9121 for 6379)"},
     {I::kMetricsBind, "metrics-bind", T::kString, "127.0.0.1", 0, 0, "", false, false,
      "address of the metrics endpoint"},
     {I::kLogLevel, "loglevel", T::kEnum, "info", 0, 0, "debug|info|warning|error", true, false,
@@ -96,6 +97,8 @@ const OptionSpec kOptions[] = {
      "", true, false, "memory a compiled regular expression (RE2) may use"},
     {I::kRequestTimeout, "request-timeout", T::kDuration, "30s", 0, 86400e3, "", true, false,
      "close a client whose request stays incomplete this long (0: never)"},
+    {I::kLatencyMonitorThreshold, "latency-monitor-threshold", T::kInt, "0", 0, kMaxInt, "",
+     true, false, "milliseconds from which a command is a LATENCY sample (0: off)"},
 };
 static_assert(std::size(kOptions) == static_cast<size_t>(OptionId::kCount));
 

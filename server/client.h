@@ -49,6 +49,14 @@ class Client {
     return out;
   }
 
+  // CLIENT REPLY: OFF drops every reply until ON; SKIP drops the next command's reply
+  // (skip_next is set by SKIP itself, whose own reply is dropped too).
+  bool reply_off = false;
+  bool reply_skip = false;
+  bool reply_skip_next = false;
+  bool monitor = false;   // MONITOR: gets every other client's commands
+  bool no_evict = false;  // CLIENT NO-EVICT: kept for CLIENT INFO (clients are never evicted)
+
   // MULTI ... EXEC: the queued commands (I/O thread only). Present while in MULTI.
   struct Transaction {
     std::vector<std::vector<std::string>> commands;

@@ -81,5 +81,7 @@ std::span<const CommandSpec> ObjectCommands();
 std::span<const CommandSpec> SegmentCommands();
 std::span<const CommandSpec> AclCommands();
 std::span<const CommandSpec> TransactionCommands();
+std::span<const CommandSpec> LifecycleCommands();
+std::span<const CommandSpec> DiagnosticCommands();
 
 }  // namespace crescent::server

@@ -150,6 +150,40 @@ void Connection::CheckDrain() {
   });
 }
 
+bool Connection::WaitForPause(std::span<const std::string_view> args) {
+  // A value already received straight into the store is not held back: its request
+  // could not be parsed again from the input.
+  if (!server_->paused() || client_->received_value) return false;
+  const CommandEntry* entry = server_->commands().Find(args[0]);
+  bool is_write = entry != nullptr && (entry->spec->flags & kCmdWrite);
+  if (entry != nullptr && entry->full_name == "exec" && client_->multi) {
+    for (const auto& queued : client_->multi->commands) {
+      const CommandEntry* q = server_->commands().Find(queued[0]);
+      is_write |= q != nullptr && (q->spec->flags & kCmdWrite);
+    }
+  }
+  int64_t until = server_->PausedUntil(is_write);
+  if (until == 0) return false;
+  // Checked again every few milliseconds, so that CLIENT UNPAUSE takes effect soon.
+  if (!pause_timer_) pause_timer_ = std::make_unique<asio::steady_timer>(*context_);
+  int64_t wait_ms = std::clamp<int64_t>(until - server_->clock().NowMs(), 1, 10);
+  pause_timer_->expires_after(std::chrono::milliseconds(wait_ms));
+  processing_scheduled_ = true;
+  pause_timer_->async_wait([self = shared_from_this()](const boost::system::error_code& error) {
+    if (error || self->closed_) return;
+    self->ProcessInput();
+  });
+  return true;
+}
+
+void Connection::Feed(std::string line) {
+  asio::post(*context_, [self = shared_from_this(), line = std::move(line)] {
+    if (self->closed_) return;
+    self->writer_.SimpleString(line);
+    self->Write();
+  });
+}
+
 void Connection::Abort() {
   asio::post(*context_, [self = shared_from_this()] { self->Close(); });
 }
@@ -241,7 +275,25 @@ void Connection::ProcessInput() {
       break;
     }
     if (!parser_.args().empty()) {
-      Dispatch(*server_, *client_, writer_, parser_.args());
+      if (WaitForPause(parser_.args())) break;  // the request stays in the input
+      const bool was_off = client_->reply_off;
+      const bool muted = was_off || client_->reply_skip;
+      client_->reply_skip = false;
+      if (muted) muted_writer_.set_resp3(writer_.resp3());
+      Dispatch(*server_, *client_, muted ? muted_writer_ : writer_, parser_.args());
+      if (muted) {
+        writer_.set_resp3(muted_writer_.resp3());  // HELLO or RESET among muted commands
+        if (was_off && !client_->reply_off) {      // CLIENT REPLY ON: its OK goes out
+          std::vector<protocol::ReplyBuffer::Piece> pieces;
+          muted_output_.Peek(&pieces);
+          for (const auto& piece : pieces) output_.Append(std::string_view(piece.data, piece.size));
+        }
+        muted_output_.Clear();
+      }
+      if (client_->reply_skip_next) {
+        client_->reply_skip_next = false;
+        client_->reply_skip = true;
+      }
       client_->received_value.reset();
       ++executed;
     }
@@ -497,6 +549,8 @@ void Connection::Close() {
     socket_.close(ignored);
   }
   output_.Clear();
+  if (pause_timer_) pause_timer_->cancel();
+  if (client_->monitor) server_->monitors().Remove(client_->id());
   server_->Unregister(client_->id());
 }
 

@@ -70,6 +70,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Drain();
   // Closes it now, dropping unwritten replies (any thread).
   void Abort();
+  // MONITOR: appends one line (a simple string) to this connection's output. Any thread.
+  void Feed(std::string line);
   Client& client() { return *client_; }
   std::string Describe(int64_t now_ms) const;  // a CLIENT LIST line
   // When the request now being received started arriving (0: none is partial). Any
@@ -83,6 +85,8 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void Read();
   void OnRead(const boost::system::error_code& error, size_t bytes);
   void ProcessInput();
+  // CLIENT PAUSE: whether the request must wait; if so, ProcessInput runs again later.
+  bool WaitForPause(std::span<const std::string_view> args);
   void Write();
   void OnWrite(const boost::system::error_code& error, size_t bytes);
   void Close();
@@ -135,6 +139,11 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool writing_ = false;
   bool processing_scheduled_ = false;
   bool closed_ = false;
+  // Replies dropped by CLIENT REPLY OFF / SKIP are written here and thrown away.
+  protocol::ReplyBuffer muted_output_;
+  protocol::ReplyWriter muted_writer_{&muted_output_};
+  // CLIENT PAUSE: wakes the connection to try its next command again.
+  std::unique_ptr<boost::asio::steady_timer> pause_timer_;
   bool draining_ = false;
   // Kill() shuts the socket down from another thread: this keeps Close() from closing
   // it (and the descriptor number being reused) in between. Held around socket_.close()

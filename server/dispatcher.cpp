@@ -141,6 +141,14 @@ void Call(Server& server, Client& client, protocol::ReplyWriter& reply, const Co
   client.set_last_command(&entry->full_name);
   CommandContext ctx{args, reply, client, server, server.store(), now_ms, entry->full_name};
   spec.handler(ctx);
+  // After the command ran, as Redis feeds its monitors from call(): a transaction's
+  // commands appear before its EXEC. Administrative commands and those that may carry
+  // a password (AUTH, HELLO) are not shown.
+  if (server.monitors().active() && !(spec.flags & (kCmdAdmin | kCmdNoAuth))) {
+    auto now_us = std::chrono::duration_cast<std::chrono::microseconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count();
+    server.monitors().Feed(client.id(), client.addr(), now_us, args);
+  }
   // Nanoseconds for the histogram: most commands take well under a microsecond, which
   // the microsecond figures of INFO and the slow log would round to zero.
   auto duration_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
@@ -153,6 +161,10 @@ void Call(Server& server, Client& client, protocol::ReplyWriter& reply, const Co
   if (ctx.failed) entry->stats.failed_calls.fetch_add(1, std::memory_order_relaxed);
   server.stats().commands_processed.fetch_add(1, std::memory_order_relaxed);
 
+  int64_t latency_threshold_ms = server.config().Int(config::OptionId::kLatencyMonitorThreshold);
+  if (latency_threshold_ms > 0 && duration_us >= latency_threshold_ms * 1000) {
+    server.latency().Record("command", now_ms / 1000, duration_us / 1000);
+  }
   int64_t threshold = server.config().Int(config::OptionId::kSlowlogLogSlowerThan);
   if (threshold >= 0 && duration_us >= threshold) {
     server.slowlog().Add(args, now_ms / 1000, duration_us, client.addr(), client.name(),

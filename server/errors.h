@@ -35,6 +35,14 @@ inline constexpr std::string_view kTimeoutNotInteger =
 inline constexpr std::string_view kNoSuchClient = "ERR No such client";
 inline constexpr std::string_view kMaxClients = "ERR max number of clients reached";
 inline constexpr std::string_view kKeyTooLong = "ERR key is longer than max-key-size";
+inline constexpr std::string_view kTimeoutNegative = "ERR timeout is negative";
+inline constexpr std::string_view kNoShutdownInProgress = "ERR No shutdown in progress.";
+inline constexpr std::string_view kPersistenceOff =
+    "ERR persistence is off: there is no SSD tier to save to";
+inline constexpr std::string_view kSaveFailed =
+    "ERR the SSD tier could not write every queued object (see the server log)";
+inline constexpr std::string_view kBgSaveInProgress = "ERR Background save already in progress";
+inline constexpr std::string_view kPauseMode = "ERR CLIENT PAUSE mode must be WRITE or ALL";
 // Transactions.
 inline constexpr std::string_view kNotAllowedInMulti = "ERR Command not allowed inside a transaction";
 inline constexpr std::string_view kMultiNested = "ERR MULTI calls can not be nested";

@@ -16,6 +16,15 @@ namespace {
 
 using crescent::config::OptionId;
 
+// dir's "{port}" (the default is ./data-{port}): two instances on one host started with
+// only a different --port then keep their SSD tiers apart.
+std::string ExpandPort(std::string dir, int64_t port) {
+  for (size_t at = dir.find("{port}"); at != std::string::npos; at = dir.find("{port}", at)) {
+    dir.replace(at, 6, std::to_string(port));
+  }
+  return dir;
+}
+
 spdlog::level::level_enum LogLevel(std::string_view name) {
   if (name == "debug") return spdlog::level::debug;
   if (name == "warning") return spdlog::level::warn;
@@ -76,7 +85,7 @@ int main(int argc, char** argv) {
   store_options.persistence = persistence == "sync"    ? Persistence::kSync
                               : persistence == "async" ? Persistence::kAsync
                                                        : Persistence::kOff;
-  store_options.dir = config.String(OptionId::kDir);
+  store_options.dir = ExpandPort(config.String(OptionId::kDir), config.Int(OptionId::kPort));
   store_options.disk_queue_bytes = static_cast<size_t>(config.Int(OptionId::kPersistenceQueueSize));
   store_options.log = [](std::string_view line) { spdlog::warn("storage: {}", line); };
   if (!config.String(OptionId::kNodeName).empty()) store_options.segment_name = config.String(OptionId::kNodeName);

@@ -31,6 +31,8 @@
 #include "server/command_table.h"
 #include "server/io_barrier.h"
 #include "server/io_loop.h"
+#include "server/latency_monitor.h"
+#include "server/monitor.h"
 #include "server/slowlog.h"
 #include "storage/store.h"
 
@@ -86,6 +88,32 @@ class Server {
   void ResetIoLoopStats();  // CONFIG RESETSTAT
   bool shutting_down() const { return shutting_down_.load(); }
 
+  MonitorFeed& monitors() { return monitors_; }
+  LatencyMonitor& latency() { return latency_; }
+
+  // CLIENT PAUSE: clients run no command (or, with writes_only, no write) until
+  // `until_ms` (unix ms); a later pause only extends it. Any thread.
+  void Pause(int64_t until_ms, bool writes_only);
+  void Unpause();
+  // Whether a command with these flags must wait now; 0 when not, else the pause's end.
+  int64_t PausedUntil(bool is_write);
+  // Cheap test for the request path: false when no pause may be in force.
+  bool paused() const { return pause_until_ms_.load(std::memory_order_relaxed) != 0; }
+
+  // SAVE: waits until every write queued for the SSD tier has been attempted.
+  // kInvalidArgument when persistence is off. Any thread (it blocks).
+  Status Save();
+  // BGSAVE: the same on a thread of its own; with `schedule`, one already running is
+  // followed by another.
+  enum class BackgroundSave { kStarted, kScheduled, kAlreadyRunning, kPersistenceOff };
+  BackgroundSave StartBackgroundSave(bool schedule);
+  bool background_save_running() const { return bgsave_running_.load(); }
+  int64_t last_save_s() const { return last_save_s_.load(); }
+  bool last_background_save_ok() const { return bgsave_ok_.load(); }
+  // SHUTDOWN: stops as SIGTERM does; `discard_disk_queue` (NOSAVE) drops the async
+  // writes not yet attempted instead of waiting for them.
+  void ShutdownFromCommand(bool discard_disk_queue);
+
   // Connected clients. Any thread.
   size_t client_count() const;
   std::vector<std::shared_ptr<Connection>> Clients() const;
@@ -131,6 +159,17 @@ class Server {
   size_t next_context_ = 0;
   std::atomic<bool> shutting_down_{false};
   int64_t last_idle_check_ms_ = 0;
+
+  MonitorFeed monitors_;
+  LatencyMonitor latency_;
+  std::atomic<int64_t> pause_until_ms_{0};
+  std::atomic<bool> pause_writes_only_{false};
+  std::atomic<int64_t> last_save_s_{0};
+  std::atomic<bool> bgsave_running_{false};
+  std::atomic<bool> bgsave_ok_{true};
+  std::mutex bgsave_mu_;
+  bool bgsave_scheduled_ = false;  // GUARDED_BY(bgsave_mu_)
+  std::thread bgsave_;  // GUARDED_BY(bgsave_mu_); joined by the next BGSAVE or ~Server
 
   mutable std::mutex clients_mu_;
   std::unordered_map<uint64_t, std::weak_ptr<Connection>> clients_;  // GUARDED_BY(clients_mu_)

@@ -462,6 +462,7 @@ Status DiskTier::ForEach(
 
 uint64_t DiskTier::Count() const { return impl_->Count(); }
 Status DiskTier::Flush() { return impl_->Flush(); }
+void DiskTier::DiscardQueueOnClose() { impl_->DiscardQueueOnClose(); }
 Status DiskTier::Compact() { return impl_->Compact(); }
 DiskTier::Stats DiskTier::GetStats() const { return impl_->GetStats(); }
 bool DiskTier::healthy() const { return impl_->healthy(); }

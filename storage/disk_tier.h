@@ -240,6 +240,9 @@ class DiskTier {
   // kAsync: waits until every write queued before the call has been attempted.
   // Returns kIoError when the tier is unhealthy afterwards. kSync: just the health.
   Status Flush();
+  // SHUTDOWN NOSAVE: at close, the async writes not yet attempted are dropped instead
+  // of written (async persistence promises no durability). Any thread.
+  void DiscardQueueOnClose();
 
   // A full manual compaction: expired records and deleted values go now rather than
   // eventually. For tests and administration; blocks until done.

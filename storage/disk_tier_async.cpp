@@ -219,6 +219,7 @@ void DiskTier::Impl::WriterLoop() {
       std::unique_lock l(queue_mu_);
       work_cv_.wait(l, [&] { return !batch_in_flight_ && (!queue_.empty() || stopping_); });
       if (queue_.empty()) return;  // stopping, and everything was written
+      if (stopping_ && discard_queue_on_close_) return;  // SHUTDOWN NOSAVE
     }
     const ThreadUsage before = ThreadUsage::OfThisThread();
     if (!WriteNextBatch(batch)) continue;  // emptied by DeleteAll, or a helper's turn

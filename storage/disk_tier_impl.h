@@ -193,6 +193,10 @@ class DiskTier::Impl {
       FunctionRef<void(std::string_view, const DiskRecordMeta&, std::string_view)> visit);
   uint64_t Count();
   Status Flush();
+  void DiscardQueueOnClose() {
+    std::lock_guard l(queue_mu_);
+    discard_queue_on_close_ = true;
+  }
   Status Compact();
   DiskTier::Stats GetStats() const;
   bool healthy() const { return healthy_.load(std::memory_order_acquire); }
@@ -312,6 +316,7 @@ class DiskTier::Impl {
   uint64_t enqueued_seq_ = 0;   // seq of the last op queued
   uint64_t completed_seq_ = 0;  // every op up to this seq has been attempted
   bool stopping_ = false;
+  bool discard_queue_on_close_ = false;  // GUARDED_BY(queue_mu_): SHUTDOWN NOSAVE
   std::thread writer_;
 };
 

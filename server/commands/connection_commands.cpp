@@ -268,6 +268,79 @@ void ClientKill(CommandContext& ctx) {
   ctx.reply.Integer(killed);
 }
 
+// CLIENT PAUSE timeout [WRITE|ALL]: the connection loop holds back the commands
+// (Connection::WaitForPause); ALL holds back every command, CLIENT UNPAUSE included, as
+// Redis 7.0 does.
+void ClientPause(CommandContext& ctx) {
+  auto timeout = ParseInt64(ctx.args[2]);
+  if (!timeout) return ctx.Error(errors::kTimeoutNotInteger);
+  if (*timeout < 0) return ctx.Error(errors::kTimeoutNegative);
+  bool writes_only = false;
+  if (ctx.args.size() == 4) {
+    if (EqualsIgnoreCase(ctx.args[3], "WRITE")) {
+      writes_only = true;
+    } else if (!EqualsIgnoreCase(ctx.args[3], "ALL")) {
+      return ctx.Error(errors::kPauseMode);
+    }
+  } else if (ctx.args.size() > 4) {
+    return ctx.Error(errors::kSyntax);
+  }
+  ctx.server.Pause(ctx.now_ms + *timeout, writes_only);
+  ctx.reply.Ok();
+}
+
+void ClientUnpause(CommandContext& ctx) {
+  ctx.server.Unpause();
+  ctx.reply.Ok();
+}
+
+void ClientNoEvict(CommandContext& ctx) {
+  if (EqualsIgnoreCase(ctx.args[2], "ON")) {
+    ctx.client.no_evict = true;
+  } else if (EqualsIgnoreCase(ctx.args[2], "OFF")) {
+    ctx.client.no_evict = false;
+  } else {
+    return ctx.Error(errors::kSyntax);
+  }
+  ctx.reply.Ok();
+}
+
+// OFF and SKIP are not answered (the connection drops the replies; see Client).
+void ClientReply(CommandContext& ctx) {
+  if (EqualsIgnoreCase(ctx.args[2], "ON")) {
+    ctx.client.reply_off = false;
+    ctx.reply.Ok();
+  } else if (EqualsIgnoreCase(ctx.args[2], "OFF")) {
+    ctx.client.reply_off = true;
+  } else if (EqualsIgnoreCase(ctx.args[2], "SKIP")) {
+    ctx.client.reply_skip_next = true;
+  } else {
+    ctx.Error(errors::kSyntax);
+  }
+}
+
+// RESET: the connection as it was when it connected: out of MULTI, nothing watched,
+// replies on, no longer monitoring, RESP2, no name, and authenticated only if the
+// default user needs no password.
+void Reset(CommandContext& ctx) {
+  Client& c = ctx.client;
+  c.multi.reset();
+  c.watched.clear();
+  c.reply_off = c.reply_skip = c.reply_skip_next = false;
+  c.no_evict = false;
+  if (c.monitor) {
+    c.monitor = false;
+    ctx.server.monitors().Remove(c.id());
+  }
+  c.set_name("");
+  c.authenticated = false;
+  c.acl_user = nullptr;
+  c.set_user("default");
+  c.resp3 = false;
+  ctx.reply.set_resp3(false);
+  ctx.reply.SimpleString("RESET");
+}
+
 void ClientHelp(CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {
       "CLIENT <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -278,8 +351,13 @@ void ClientHelp(CommandContext& ctx) {
       "KILL <option> <value> [<option> <value> [...]]",
       "    Kill connections. Options are: ID, ADDR, LADDR, USER, TYPE, SKIPME (yes|no).",
       "LIST [TYPE normal] [ID <id> [<id> ...]]", "    Return information about client connections.",
+      "NO-EVICT (ON|OFF)", "    Protect current client connection from eviction.",
+      "PAUSE <timeout> [WRITE|ALL]",
+      "    Suspend all, or just write, clients for <timeout> milliseconds.",
+      "REPLY (ON|OFF|SKIP)", "    Control the replies sent to the current connection.",
       "SETINFO <LIB-NAME|LIB-VER> <value>", "    Set client meta attributes.",
       "SETNAME <name>", "    Assign the name <name> to the current connection.",
+      "UNPAUSE", "    Stop the current client pause, resuming traffic.",
       "HELP", "    Print this help."};
   ctx.reply.Array(std::size(kLines));
   for (auto line : kLines) ctx.reply.SimpleString(line);
@@ -294,8 +372,12 @@ const CommandSpec kClientSubcommands[] = {
     {"info", 2, kConn, 0, 0, 0, ClientInfo, "connection", "Returns information about the connection.", "6.2.0"},
     {"kill", -3, kConn | kCmdAdmin, 0, 0, 0, ClientKill, "connection", "Terminates open connections.", "2.4.0"},
     {"list", -2, kConn | kCmdAdmin, 0, 0, 0, ClientList, "connection", "Lists open connections.", "2.4.0"},
+    {"no-evict", 3, kConn | kCmdAdmin, 0, 0, 0, ClientNoEvict, "connection", "Sets the client eviction mode of the connection.", "7.0.0"},
+    {"pause", -3, kConn | kCmdAdmin, 0, 0, 0, ClientPause, "connection", "Suspends commands processing.", "3.0.0"},
+    {"reply", 3, kConn | kCmdNoMulti, 0, 0, 0, ClientReply, "connection", "Instructs the server whether to reply to commands.", "3.2.0"},
     {"setinfo", 4, kConn, 0, 0, 0, ClientSetInfo, "connection", "Sets information specific to the client or connection.", "7.2.0"},
     {"setname", 3, kConn, 0, 0, 0, ClientSetName, "connection", "Sets the connection name.", "2.6.9"},
+    {"unpause", 2, kConn | kCmdAdmin, 0, 0, 0, ClientUnpause, "connection", "Resumes processing of clients that were paused.", "6.2.0"},
 };
 
 const CommandSpec kCommands[] = {
@@ -304,6 +386,7 @@ const CommandSpec kCommands[] = {
     {"echo", 2, kConn | kCmdFast, 0, 0, 0, Echo, "connection", "Returns the given string.", "1.0.0"},
     {"hello", -1, kConn | kCmdNoAuth | kCmdFast, 0, 0, 0, Hello, "connection", "Handshakes with the server.", "6.0.0"},
     {"ping", -1, kConn | kCmdFast, 0, 0, 0, Ping, "connection", "Returns the server's liveliness response.", "1.0.0"},
+    {"reset", 1, kConn | kCmdNoAuth | kCmdFast | kCmdRunsInMulti, 0, 0, 0, Reset, "connection", "Resets the connection.", "6.2.0"},
     {"quit", -1, kConn | kCmdNoAuth | kCmdFast | kCmdRunsInMulti, 0, 0, 0, Quit, "connection", "Closes the connection.", "1.0.0"},
     {"select", 2, kConn | kCmdFast, 0, 0, 0, Select, "connection", "Changes the selected database.", "1.0.0"},
 };
