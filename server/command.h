@@ -78,5 +78,6 @@ std::span<const CommandSpec> IntrospectionCommands();
 std::span<const CommandSpec> ObjectCommands();
 std::span<const CommandSpec> SegmentCommands();
 std::span<const CommandSpec> AclCommands();
+std::span<const CommandSpec> BitCommands();
 
 }  // namespace crescent::server
