@@ -85,6 +85,7 @@ constexpr Entry kDocs[] = {
     {"config|resetstat", "O(1)", ""},
     {"config|rewrite", "O(1)", ""},
     {"config|set", "O(N) when N is the number of configuration parameters provided", "data:string*"},
+    {"copy", "O(N) worst case for collections, where N is the number of nested items. O(1) for string values.", "source:key destination:key destination-db:integer? replace:pure-token?"},
     {"dbsize", "O(1)", ""},
     {"decr", "O(1)", "key:key"},
     {"decrby", "O(1)", "key:key decrement:integer"},

@@ -38,6 +38,9 @@ inline constexpr std::string_view kLcsLenWithIdx =
 inline constexpr std::string_view kLcsStringTooLong = "ERR String too long for LCS";
 inline constexpr std::string_view kLcsTableTooLarge =
     "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+inline constexpr std::string_view kSameObject = "ERR source and destination objects are the same";
+inline constexpr std::string_view kNotInt32 =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
 inline constexpr std::string_view kNoAuth = "NOAUTH Authentication required.";
 inline constexpr std::string_view kWrongPass =
     "WRONGPASS invalid username-password pair or user is disabled.";
