@@ -350,22 +350,27 @@ def test_bitfield_ro(raw):
     assert raw.cmd("GET", "k") == b"\x64\xc8"
 
 
-@pytest.mark.parametrize("name,arity,flags,first,last,step", [
-    ("setbit", 4, {"write", "denyoom"}, 1, 1, 1),
-    ("getbit", 3, {"readonly", "fast"}, 1, 1, 1),
-    ("bitcount", -2, {"readonly"}, 1, 1, 1),
-    ("bitpos", -3, {"readonly"}, 1, 1, 1),
-    ("bitop", -4, {"write", "denyoom"}, 2, -1, 1),
-    ("bitfield", -2, {"write", "denyoom"}, 1, 1, 1),
-    ("bitfield_ro", -2, {"readonly", "fast"}, 1, 1, 1),
-    ("lcs", -3, {"readonly"}, 1, 2, 1),
+@pytest.mark.parametrize("name,arity,flags,first,last,step,group", [
+    ("setbit", 4, {"write", "denyoom"}, 1, 1, 1, "bitmap"),
+    ("getbit", 3, {"readonly", "fast"}, 1, 1, 1, "bitmap"),
+    ("bitcount", -2, {"readonly"}, 1, 1, 1, "bitmap"),
+    ("bitpos", -3, {"readonly"}, 1, 1, 1, "bitmap"),
+    ("bitop", -4, {"write", "denyoom"}, 2, -1, 1, "bitmap"),
+    ("bitfield", -2, {"write", "denyoom"}, 1, 1, 1, "bitmap"),
+    ("bitfield_ro", -2, {"readonly", "fast"}, 1, 1, 1, "bitmap"),
+    ("lcs", -3, {"readonly"}, 1, 2, 1, "string"),
 ])
-def test_command_info(raw, name, arity, flags, first, last, step):
+def test_command_info(raw, name, arity, flags, first, last, step, group):
     entry = raw.cmd("COMMAND", "INFO", name)[0]
     assert entry[0] == name.encode()
     assert entry[1] == arity
     assert set(entry[2]) >= flags
     assert entry[3:6] == [first, last, step]
+    assert f"@{group}" in set(entry[6])
+    docs = raw.cmd("COMMAND", "DOCS", name)
+    assert docs[0] == name.encode()
+    doc = dict(zip(docs[1][::2], docs[1][1::2]))
+    assert doc[b"group"] == group.encode()
 
 
 # -- LCS ------------------------------------------------------------------------------
