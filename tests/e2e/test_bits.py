@@ -3,6 +3,7 @@ with Redis 7.0's replies and error texts; then a seeded random sequence of bit c
 whose replies are checked against a small pure-Python model of their semantics."""
 
 import random
+import threading
 import time
 
 import pytest
@@ -371,6 +372,33 @@ def test_command_info(raw, name, arity, flags, first, last, step, group):
     assert docs[0] == name.encode()
     doc = dict(zip(docs[1][::2], docs[1][1::2]))
     assert doc[b"group"] == group.encode()
+
+
+def test_concurrent_bit_writes_are_atomic(server, raw):
+    """SETBIT and BITFIELD INCRBY from several connections at once lose no update: each is
+    one read-modify-write of the whole value."""
+    threads_n, rounds = 4, 150
+    errors = []
+
+    def worker(index):
+        try:
+            c = server.raw()
+            for i in range(rounds):
+                reply = c.cmd("BITFIELD", "k", "INCRBY", "u32", 0, 1)
+                assert isinstance(reply, list) and 1 <= reply[0] <= threads_n * rounds, reply
+                assert c.cmd("SETBIT", "k", 64 + index * rounds + i, 1) == 0
+            c.close()
+        except Exception as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=worker, args=(t,)) for t in range(threads_n)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    assert raw.cmd("BITFIELD", "k", "GET", "u32", 0) == [threads_n * rounds]
+    assert raw.cmd("BITCOUNT", "k", 8, -1) == threads_n * rounds
 
 
 # -- LCS ------------------------------------------------------------------------------
