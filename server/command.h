@@ -83,5 +83,6 @@ std::span<const CommandSpec> AclCommands();
 std::span<const CommandSpec> TransactionCommands();
 std::span<const CommandSpec> LifecycleCommands();
 std::span<const CommandSpec> DiagnosticCommands();
+std::span<const CommandSpec> BitCommands();
 
 }  // namespace crescent::server

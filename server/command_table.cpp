@@ -37,10 +37,19 @@ const CommandEntry* CommandEntry::FindSubcommand(std::string_view name) const {
 }
 
 CommandTable::CommandTable() {
-  for (auto family : {ConnectionCommands(), StringCommands(), KeyspaceCommands(),
-                      ServerCommands(), IntrospectionCommands(), ObjectCommands(),
-                      SegmentCommands(), AclCommands(), TransactionCommands(), LifecycleCommands(),
-                      DiagnosticCommands()}) {
+  for (auto family : {
+           ConnectionCommands(),
+           StringCommands(),
+           KeyspaceCommands(),
+           ServerCommands(),
+           IntrospectionCommands(),
+           ObjectCommands(),
+           SegmentCommands(),
+           AclCommands(),
+           TransactionCommands(),
+           LifecycleCommands(),
+           DiagnosticCommands(),
+           BitCommands()}) {
     for (const CommandSpec& spec : family) {
       auto entry = std::make_unique<CommandEntry>();
       entry->spec = &spec;

@@ -20,6 +20,27 @@ inline constexpr std::string_view kNoSuchKey = "ERR no such key";
 inline constexpr std::string_view kOffsetOutOfRange = "ERR offset is out of range";
 inline constexpr std::string_view kStringTooLong =
     "ERR string exceeds maximum allowed size (proto-max-bulk-len)";
+// Bitmap commands and LCS.
+inline constexpr std::string_view kBitOffsetOutOfRange =
+    "ERR bit offset is not an integer or out of range";
+inline constexpr std::string_view kBitNotInteger = "ERR bit is not an integer or out of range";
+inline constexpr std::string_view kBitPosBitArgument = "ERR The bit argument must be 1 or 0.";
+inline constexpr std::string_view kBitopNotSingleSource =
+    "ERR BITOP NOT must be called with a single source key.";
+inline constexpr std::string_view kBitfieldInvalidType =
+    "ERR Invalid bitfield type. Use something like i16 u8. Note that u64 is not supported but "
+    "i64 is.";
+inline constexpr std::string_view kBitfieldInvalidOverflow = "ERR Invalid OVERFLOW type specified";
+inline constexpr std::string_view kBitfieldReadOnlyGetOnly =
+    "ERR BITFIELD_RO only supports the GET subcommand";
+inline constexpr std::string_view kLcsLenWithIdx =
+    "ERR If you want both the length and indexes, please just use IDX.";
+inline constexpr std::string_view kLcsStringTooLong = "ERR String too long for LCS";
+inline constexpr std::string_view kLcsTableTooLarge =
+    "ERR Insufficient memory, transient memory for LCS exceeds proto-max-bulk-len";
+inline constexpr std::string_view kSameObject = "ERR source and destination objects are the same";
+inline constexpr std::string_view kNotInt32 =
+    "ERR value is out of range, value must between -2147483648 and 2147483647";
 inline constexpr std::string_view kNoAuth = "NOAUTH Authentication required.";
 inline constexpr std::string_view kWrongPass =
     "WRONGPASS invalid username-password pair or user is disabled.";

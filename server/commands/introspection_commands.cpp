@@ -28,6 +28,7 @@ std::vector<std::string> AclCategories(const CommandSpec& spec) {
   std::vector<std::string> out;
   if (spec.group == "string") out.push_back("@string");
   if (spec.group == "generic") out.push_back("@keyspace");
+  if (spec.group == "bitmap") out.push_back("@bitmap");
   if (spec.group == "connection") out.push_back("@connection");
   if (spec.flags & kCmdWrite) out.push_back("@write");
   if (spec.flags & kCmdRead) out.push_back("@read");

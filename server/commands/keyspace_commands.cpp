@@ -1,6 +1,8 @@
 // Keyspace commands: DEL, UNLINK, EXISTS, TOUCH, TYPE, KEYS, SCAN, RANDOMKEY, RENAME,
-// RENAMENX and the TTL family, with Redis 7's replies and errors.
+// RENAMENX, COPY and the TTL family, with Redis 7's replies and errors.
 #include <cstdlib>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "common/glob.h"
@@ -215,10 +217,68 @@ void Persist(CommandContext& ctx) {
   ctx.reply.Integer(removed ? 1 : 0);
 }
 
+// COPY source destination [DB destination-db] [REPLACE]. Only DB 0 exists. The source's
+// value and TTL are read together under its shard lock (an Update that keeps everything),
+// then written to the destination with that TTL; an object's pins and lease are not
+// copied. The two keys are not locked together: a write to the source between the two
+// steps is ordered after the copy.
+void Copy(CommandContext& ctx) {
+  bool replace = false;
+  for (size_t j = 3; j < ctx.args.size(); ++j) {
+    std::string_view a = ctx.args[j];
+    if (EqualsIgnoreCase(a, "REPLACE")) {
+      replace = true;
+    } else if (EqualsIgnoreCase(a, "DB") && j + 1 < ctx.args.size()) {
+      auto db = ParseInt64(ctx.args[++j]);
+      if (!db) return ctx.Error(errors::kNotInteger);
+      if (*db < INT32_MIN || *db > INT32_MAX) return ctx.Error(errors::kNotInt32);
+      if (*db != 0) return ctx.Error(errors::kDbIndexOutOfRange);
+    } else {
+      return ctx.Error(errors::kSyntax);
+    }
+  }
+  std::string_view src = ctx.args[1], dst = ctx.args[2];
+  if (src == dst) return ctx.Error(errors::kSameObject);
+
+  std::optional<std::string> value;
+  int64_t expire_at_ms = kNoExpiry;
+  Status s = ctx.store.Update(src, [&](const CurrentValue& current) {
+    value.reset();
+    if (current.exists) {
+      value.emplace(current.value);
+      expire_at_ms = current.expire_at_ms;
+    }
+    return UpdateDecision{};  // keeps the key as it is
+  });
+  if (!s.ok()) return ctx.Error(s);
+  if (!value) return ctx.reply.Integer(0);
+
+  auto prepared = ctx.store.Prepare(*value);
+  if (!prepared.ok()) return ctx.Error(prepared.status());
+  bool copied = false;
+  s = ctx.store.Update(dst, [&](const CurrentValue& current) {
+    UpdateDecision d;
+    copied = !current.exists || replace;
+    if (!copied) return d;
+    d.value = UpdateDecision::Value::kWritePrepared;
+    d.prepared = &prepared.value();
+    if (expire_at_ms == kNoExpiry) {
+      d.ttl = UpdateDecision::Ttl::kClear;
+    } else {
+      d.ttl = UpdateDecision::Ttl::kSet;  // already past: the copy is gone too
+      d.expire_at_ms = expire_at_ms;
+    }
+    return d;
+  });
+  if (!s.ok()) return ctx.Error(s);
+  ctx.reply.Integer(copied ? 1 : 0);
+}
+
 constexpr uint32_t kR = kCmdRead;
 constexpr uint32_t kW = kCmdWrite;
 
 const CommandSpec kCommands[] = {
+    {"copy", -3, kW | kCmdDenyOom, 1, 2, 1, Copy, "generic", "Copies the value of a key to a new key.", "6.2.0"},
     {"del", -2, kW, 1, -1, 1, Del, "generic", "Deletes one or more keys.", "1.0.0"},
     {"exists", -2, kR | kCmdFast, 1, -1, 1, Exists, "generic", "Determines whether one or more keys exist.", "1.0.0"},
     {"expire", -3, kW | kCmdFast, 1, 1, 1, Expire, "generic", "Sets the expiration time of a key in seconds.", "1.0.0"},

@@ -1,15 +1,18 @@
 // String commands: SET and its variants, GET and its variants, MSET/MGET, APPEND,
-// GETRANGE/SETRANGE, INCR/DECR and INCRBYFLOAT, with Redis 7's replies and errors.
+// GETRANGE/SETRANGE, INCR/DECR, INCRBYFLOAT and LCS, with Redis 7's replies and errors.
+#include <algorithm>
 #include <charconv>
 #include <cmath>
 #include <cstring>
 #include <vector>
 
+#include "common/lcs.h"
 #include "server/client.h"
 #include "server/command.h"
 #include "server/commands/expire_args.h"
 #include "server/commands/parse.h"
 #include "server/commands/reply_value.h"
+#include "server/commands/value_snapshot.h"
 #include "server/errors.h"
 #include "server/server.h"
 #include "storage/store.h"
@@ -413,6 +416,61 @@ void IncrByFloat(CommandContext& ctx) {
   ctx.reply.Bulk(formatted);
 }
 
+// LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]. Missing keys are empty
+// strings. The O(len1 * len2) table is built on snapshots, outside the shard locks, and
+// refused (as Redis does) when it would take more than proto-max-bulk-len bytes.
+void Lcs(CommandContext& ctx) {
+  auto a = ValueSnapshot::Read(ctx.store, ctx.args[1]);
+  auto b = ValueSnapshot::Read(ctx.store, ctx.args[2]);
+  bool want_len = false, want_idx = false, with_match_len = false;
+  int64_t min_match_len = 0;
+  for (size_t j = 3; j < ctx.args.size(); ++j) {
+    std::string_view opt = ctx.args[j];
+    bool has_next = j + 1 < ctx.args.size();
+    if (EqualsIgnoreCase(opt, "IDX")) {
+      want_idx = true;
+    } else if (EqualsIgnoreCase(opt, "LEN")) {
+      want_len = true;
+    } else if (EqualsIgnoreCase(opt, "WITHMATCHLEN")) {
+      with_match_len = true;
+    } else if (EqualsIgnoreCase(opt, "MINMATCHLEN") && has_next) {
+      auto v = ParseInt64(ctx.args[++j]);
+      if (!v) return ctx.Error(errors::kNotInteger);
+      min_match_len = std::max<int64_t>(*v, 0);
+    } else {
+      return ctx.Error(errors::kSyntax);
+    }
+  }
+  if (want_idx && want_len) return ctx.Error(errors::kLcsLenWithIdx);
+  std::string_view x = a ? a->bytes() : std::string_view();
+  std::string_view y = b ? b->bytes() : std::string_view();
+  if (x.size() >= UINT32_MAX - 1 || y.size() >= UINT32_MAX - 1) {
+    return ctx.Error(errors::kLcsStringTooLong);
+  }
+  if (LcsTableCells(x.size(), y.size()) * sizeof(uint32_t) > MaxStringSize(ctx)) {
+    return ctx.Error(errors::kLcsTableTooLarge);
+  }
+  LcsResult result = ComputeLcs(x, y, !want_len && !want_idx, want_idx,
+                                static_cast<uint64_t>(min_match_len));
+  if (want_len) return ctx.reply.Integer(result.length);
+  if (!want_idx) return ctx.reply.Bulk(result.subsequence);
+  ctx.reply.Map(2);
+  ctx.reply.Bulk("matches");
+  ctx.reply.Array(result.matches.size());
+  for (const LcsMatch& m : result.matches) {
+    ctx.reply.Array(with_match_len ? 3 : 2);
+    ctx.reply.Array(2);
+    ctx.reply.Integer(m.a_start);
+    ctx.reply.Integer(m.a_end);
+    ctx.reply.Array(2);
+    ctx.reply.Integer(m.b_start);
+    ctx.reply.Integer(m.b_end);
+    if (with_match_len) ctx.reply.Integer(m.length());
+  }
+  ctx.reply.Bulk("len");
+  ctx.reply.Integer(result.length);
+}
+
 constexpr uint32_t kW = kCmdWrite | kCmdDenyOom;
 constexpr uint32_t kR = kCmdRead;
 
@@ -428,6 +486,7 @@ const CommandSpec kCommands[] = {
     {"incr", 2, kW | kCmdFast, 1, 1, 1, Incr, "string", "Increments the integer value of a key by one. Uses 0 as initial value if the key doesn't exist.", "1.0.0"},
     {"incrby", 3, kW | kCmdFast, 1, 1, 1, IncrByCommand, "string", "Increments the integer value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "1.0.0"},
     {"incrbyfloat", 3, kW | kCmdFast, 1, 1, 1, IncrByFloat, "string", "Increment the floating point value of a key by a number. Uses 0 as initial value if the key doesn't exist.", "2.6.0"},
+    {"lcs", -3, kR, 1, 2, 1, Lcs, "string", "Finds the longest common substring.", "7.0.0"},
     {"mget", -2, kR | kCmdFast, 1, -1, 1, MGet, "string", "Atomically returns the string values of one or more keys.", "1.0.0"},
     {"mset", -3, kW, 1, -1, 2, MSet, "string", "Atomically creates or modifies the string values of one or more keys.", "1.0.1"},
     {"msetnx", -3, kW, 1, -1, 2, MSetNx, "string", "Atomically modifies the string values of one or more keys only when all keys don't exist.", "1.0.1"},
