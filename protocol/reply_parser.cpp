@@ -76,13 +76,13 @@ ParseStatus ParseReplyLine(std::span<const char> input, size_t* consumed, ReplyL
       break;
     default:
       if (!IsLengthType(type)) {
-        *error = std::string("protocol error: unexpected reply type byte ") +
-                 std::to_string(static_cast<unsigned char>(type));
+        *error = std::string("protocol error: unexpected reply type '") + type + "'";
         return ParseStatus::kError;
       }
       if (!ParseInt64(body, &r.number) || r.number < -1 ||
           (r.number == -1 && type != '$' && type != '*')) {
-        *error = "protocol error: bad length in a reply";
+        bool bulk = type == '$' || type == '!' || type == '=';
+        *error = bulk ? "protocol error: bad bulk length" : "protocol error: bad aggregate length";
         return ParseStatus::kError;
       }
   }

@@ -178,10 +178,10 @@ TEST_CASE("streams that are not RESP are errors, whatever the cut") {
     std::string error;
   };
   std::vector<Case> cases = {
-      {"+OK\r\n?what\r\n", "protocol error: unexpected reply type byte 63"},
+      {"+OK\r\n?what\r\n", "protocol error: unexpected reply type '?'"},
       {":12a\r\n", "protocol error: bad integer reply"},
-      {"$-2\r\n", "protocol error: bad length in a reply"},
-      {"%-1\r\n", "protocol error: bad length in a reply"},
+      {"$-2\r\n", "protocol error: bad bulk length"},
+      {"%-1\r\n", "protocol error: bad aggregate length"},
       {"$3\r\nabcXY", "protocol error: bulk reply not followed by CRLF"},
       {"+OK\n", "protocol error: malformed reply line"},
       {"#x\r\n", "protocol error: bad boolean reply"},
