@@ -160,6 +160,25 @@ std::string PercentDecode(std::string_view s) {
   return out;
 }
 
+// `text` in lines of at most `width` columns, every line after the first indented by
+// `indent` spaces.
+std::string Wrap(std::string_view text, size_t indent, size_t width) {
+  std::string out, line;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t space = text.find(' ', start);
+    std::string_view word = text.substr(start, space == text.npos ? text.npos : space - start);
+    start = space == text.npos ? text.size() : space + 1;
+    if (!line.empty() && indent + line.size() + 1 + word.size() > width) {
+      out += line + "\n" + std::string(indent, ' ');
+      line.clear();
+    }
+    if (!line.empty()) line += ' ';
+    line += word;
+  }
+  return out + line;
+}
+
 }  // namespace
 
 void ApplyUri(const std::string& uri, Options* o) {
@@ -373,7 +392,7 @@ std::string ToolHelp() {
       "commands:\n";
   for (const CommandEntry& c : kCommands) {
     std::string head = "  " + std::string(c.name);
-    out += head + std::string(head.size() < 16 ? 16 - head.size() : 1, ' ') + std::string(c.summary) + "\n";
+    out += head + std::string(head.size() < 16 ? 16 - head.size() : 1, ' ') + Wrap(c.summary, 16, 90) + "\n";
   }
   out += "\n";
   out += kGlobalOptions;
@@ -385,7 +404,7 @@ std::string ToolHelp() {
 std::string CommandHelp(const std::string& command) {
   const CommandEntry* c = FindCommand(command);
   if (c == nullptr) return "";
-  std::string out = UsageLine(command) + "\n" + std::string(c->summary) + "\n";
+  std::string out = UsageLine(command) + "\n" + Wrap(c->summary, 0, 90) + "\n";
   if (!c->options.empty()) out += "\noptions of " + std::string(c->name) + ":\n" + std::string(c->options);
   out += "\n";
   out += kGlobalOptions;
