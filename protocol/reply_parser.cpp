@@ -1,5 +1,6 @@
 #include "protocol/reply_parser.h"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 
@@ -91,53 +92,86 @@ ParseStatus ParseReplyLine(std::span<const char> input, size_t* consumed, ReplyL
   return ParseStatus::kOk;
 }
 
+void ReplyParser::Reset() {
+  pos_ = 0;
+  root_ = Reply{};
+  complete_ = false;
+  open_.clear();
+  bytes_needed_ = 0;
+}
+
 ParseStatus ReplyParser::Parse(std::span<const char> input, size_t* consumed, Reply* out) {
   *consumed = 0;
   bytes_needed_ = 0;
-  size_t pos = 0;
-  Reply reply;
-  ParseStatus s = ParseValue(input, &pos, 0, &reply);
-  if (s == ParseStatus::kOk) {
-    *out = std::move(reply);
-    *consumed = pos;
+  while (!complete_) {
+    ParseStatus s = Step(input);
+    if (s == ParseStatus::kError) {
+      std::string error = std::move(error_);
+      Reset();
+      error_ = std::move(error);
+      return s;
+    }
+    if (s == ParseStatus::kNeedMore) return s;
   }
-  return s;
+  *out = std::move(root_);
+  *consumed = pos_;
+  Reset();
+  return ParseStatus::kOk;
 }
 
-ParseStatus ReplyParser::ParseValue(std::span<const char> input, size_t* pos, int depth,
-                                    Reply* out) {
+void ReplyParser::Attach(Reply value, uint64_t elements) {
+  Reply* placed;
+  if (open_.empty()) {
+    root_ = std::move(value);
+    placed = &root_;
+  } else {
+    Frame& top = open_.back();
+    top.node->elements.push_back(std::move(value));
+    --top.remaining;
+    placed = &top.node->elements.back();
+  }
+  if (elements > 0) {
+    open_.push_back({placed, elements});
+    return;
+  }
+  while (!open_.empty() && open_.back().remaining == 0) open_.pop_back();
+  complete_ = open_.empty();
+}
+
+ParseStatus ReplyParser::Step(std::span<const char> input) {
   ReplyLine line;
   size_t used = 0;
-  ParseStatus s = ParseReplyLine(input.subspan(*pos), &used, &line, &error_);
+  ParseStatus s = ParseReplyLine(input.subspan(pos_), &used, &line, &error_);
   if (s != ParseStatus::kOk) return s;
-  *pos += used;
-  out->type = line.type;
+  Reply value;
+  value.type = line.type;
   switch (line.type) {
     case '+':
     case '-':
     case ',':
     case '(':
-      out->str.assign(line.text);
-      return ParseStatus::kOk;
+      value.str.assign(line.text);
+      break;
     case ':':
     case '#':
-      out->integer = line.number;
-      return ParseStatus::kOk;
+      value.integer = line.number;
+      break;
     case '_':
-      return ParseStatus::kOk;
+      break;
     case '$':
     case '!':
     case '=': {
       if (line.number < 0) {  // RESP2 null bulk
-        out->type = '_';
-        return ParseStatus::kOk;
+        value.type = '_';
+        break;
       }
       size_t n = static_cast<size_t>(line.number);
-      if (input.size() - *pos < n + 2) {
-        bytes_needed_ = *pos + n + 2;
-        return ParseStatus::kNeedMore;
+      size_t start = pos_ + used;
+      if (input.size() - start < n + 2) {
+        bytes_needed_ = start + n + 2;
+        return ParseStatus::kNeedMore;  // the header is read again with the payload
       }
-      const char* p = input.data() + *pos;
+      const char* p = input.data() + start;
       if (p[n] != '\r' || p[n + 1] != '\n') {
         error_ = "protocol error: bulk reply not followed by CRLF";
         return ParseStatus::kError;
@@ -150,30 +184,30 @@ ParseStatus ReplyParser::ParseValue(std::span<const char> input, size_t* pos, in
         }
         payload.remove_prefix(4);
       }
-      out->str.assign(payload);
-      *pos += n + 2;
+      value.str.assign(payload);
+      used += n + 2;
+      break;
+    }
+    default: {  // an aggregate
+      if (line.number < 0) {  // RESP2 null array
+        value.type = '_';
+        break;
+      }
+      if (open_.size() + 1 > static_cast<size_t>(kMaxDepth)) {
+        error_ = "protocol error: replies nested too deeply";
+        return ParseStatus::kError;
+      }
+      uint64_t count = static_cast<uint64_t>(line.number) * (line.type == '%' ? 2 : 1);
+      // Every element takes at least 3 bytes: reserve only for what the input can hold.
+      size_t plausible = (input.size() - pos_ - used) / 3;
+      value.elements.reserve(static_cast<size_t>(std::min<uint64_t>(count, plausible)));
+      pos_ += used;
+      Attach(std::move(value), count);
       return ParseStatus::kOk;
     }
-    default:
-      break;
   }
-  // An aggregate.
-  if (line.number < 0) {  // RESP2 null array
-    out->type = '_';
-    return ParseStatus::kOk;
-  }
-  if (depth + 1 > kMaxDepth) {
-    error_ = "protocol error: replies nested too deeply";
-    return ParseStatus::kError;
-  }
-  uint64_t count = static_cast<uint64_t>(line.number) * (line.type == '%' ? 2 : 1);
-  // Every element takes at least 3 bytes: do not reserve for what cannot be there.
-  if (count <= (input.size() - *pos) / 3) out->elements.reserve(count);
-  for (uint64_t i = 0; i < count; ++i) {
-    out->elements.emplace_back();
-    s = ParseValue(input, pos, depth + 1, &out->elements.back());
-    if (s != ParseStatus::kOk) return s;
-  }
+  pos_ += used;
+  Attach(std::move(value), 0);
   return ParseStatus::kOk;
 }
 

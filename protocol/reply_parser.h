@@ -8,12 +8,18 @@
 //                   their bytes: what an administration tool needs.
 //
 // Contract of both, as RequestParser's: they work on the bytes they are given and report
-// how many they consumed; kNeedMore means "call again with the same bytes and more after
-// them" (*consumed is then 0); kError means the stream is not RESP and the connection
-// must be dropped (*consumed is 0, error() says why). The result never depends on how the
-// input was cut into reads. A reply that is incomplete is parsed again from its start on
-// the next call: replies read by a client are small or bulk payloads whose length is known
-// from the header, so bytes_needed() lets the caller wait for the whole payload at once.
+// how many they consumed; kNeedMore means "call again with the same bytes (they may have
+// moved in memory) and more after them" (*consumed is then 0); kError means the stream is
+// not RESP and the connection must be dropped (*consumed is 0, error() says why). The
+// result never depends on how the input was cut into reads.
+//
+// ReplyParser keeps what it has built across kNeedMore, so a large aggregate (a
+// QUERYREGEX reply of a million keys) arriving in many reads is parsed once, not once
+// per read: it remembers the offset it reached (from the start of the reply) and the
+// aggregates still open. The elements it has copied out own their bytes, so the input may
+// move between calls. A bulk whose payload is not all there yet is parsed again from its
+// header; bytes_needed() then says how many bytes the reply needs at least, so that the
+// caller can read the payload without being called for every piece of it.
 //
 // Pure code, no sockets; a parser belongs to one connection (one thread at a time).
 #pragma once
@@ -68,17 +74,35 @@ class ReplyParser {
   // Deepest nesting of aggregates accepted (the server's deepest reply is 3).
   static constexpr int kMaxDepth = 64;
 
+  // `input` starts at the first byte of the reply (after kNeedMore: the same bytes as
+  // before, followed by more).
   ParseStatus Parse(std::span<const char> input, size_t* consumed, Reply* out);
   const std::string& error() const { return error_; }
   // After kNeedMore: bytes known to be needed from the start of the reply (0 if unknown).
   size_t bytes_needed() const { return bytes_needed_; }
+  // Forgets a reply in progress (a new connection).
+  void Reset();
 
  private:
-  // Parses one value at input[*pos...]; advances *pos.
-  ParseStatus ParseValue(std::span<const char> input, size_t* pos, int depth, Reply* out);
+  // An aggregate still open: where it is in root_, and how many elements it still needs.
+  // The pointer stays valid: an aggregate's elements vector grows only by the child after
+  // the last one, which is pushed once the last one is complete.
+  struct Frame {
+    Reply* node;
+    uint64_t remaining;
+  };
+  // Reads one value at pos_: a scalar or bulk (then attached) or an aggregate's header
+  // (then opened).
+  ParseStatus Step(std::span<const char> input);
+  // Places `value` in the tree (as the root or as the next element of the open aggregate).
+  void Attach(Reply value, uint64_t elements);
 
   std::string error_;
   size_t bytes_needed_ = 0;
+  size_t pos_ = 0;              // bytes of the reply parsed into root_
+  Reply root_;
+  bool complete_ = false;       // root_ holds a whole reply
+  std::vector<Frame> open_;     // innermost last
 };
 
 // Appends `args` as one RESP multibulk request (`*N` then `$len arg` for each).

@@ -172,6 +172,37 @@ TEST_CASE("an incomplete reply is left for the next read and says how much it ne
   CHECK(parser.bytes_needed() == 7 + 1000 + 2);
 }
 
+TEST_CASE("an aggregate arriving in pieces is resumed, not parsed again from its start") {
+  // The parser keeps the elements it has read: the bytes before pos are not looked at
+  // again (here they are changed between the calls, and the old element stays). This is
+  // what keeps a reply of a million elements, read 64 KiB at a time, linear.
+  ReplyParser parser;
+  size_t consumed = 0;
+  Reply r;
+  std::string first = "*2\r\n:1\r\n";
+  CHECK(parser.Parse({first.data(), first.size()}, &consumed, &r) == ParseStatus::kNeedMore);
+  std::string later = "*2\r\n:7\r\n:2\r\n";
+  REQUIRE(parser.Parse({later.data(), later.size()}, &consumed, &r) == ParseStatus::kOk);
+  CHECK(consumed == later.size());
+  CHECK(r == Agg('*', {Int(1), Int(2)}));
+  // A large array in small pieces: every element once, in order.
+  std::string big = "*100000\r\n";
+  for (int i = 0; i < 100000; ++i) big += ":" + std::to_string(i) + "\r\n";
+  std::string pending;
+  Reply out;
+  bool done = false;
+  for (size_t at = 0; at < big.size() && !done; at += 1000) {
+    pending.append(big, at, 1000);
+    ParseStatus s = parser.Parse({pending.data(), pending.size()}, &consumed, &out);
+    REQUIRE(s != ParseStatus::kError);
+    done = s == ParseStatus::kOk;
+  }
+  REQUIRE(done);
+  CHECK(consumed == big.size());
+  REQUIRE(out.elements.size() == 100000);
+  CHECK(out.elements[99999].integer == 99999);
+}
+
 TEST_CASE("streams that are not RESP are errors, whatever the cut") {
   struct Case {
     std::string input;
