@@ -3,6 +3,8 @@
 // by throwing Failure (the message and the exit code), ConnectionError (exit code 3), or
 // ServerError for an error reply (exit code 1, or 3 for NOAUTH / WRONGPASS): main() prints
 // those, as text on stderr and, with --json, as {"error", "exit_code"} on stdout.
+// Exceptions rather than Status here: the tool gives up on its first failure, and they
+// carry the exit code from wherever it is found to the one place that reports it.
 #pragma once
 
 #include <stdexcept>

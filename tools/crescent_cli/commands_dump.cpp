@@ -186,6 +186,7 @@ int RunLoad(Context& c) {
       if (stat(file.c_str(), &st) != 0) throw Failure("cannot read " + file + ": " + std::strerror(errno));
       ProgressBar vbar("verify", st.st_size, ProgressBar::Unit::kBytes, c.progress);
       size = VerifyDumpFile(file, [&](uint64_t n) { vbar.Update(static_cast<int64_t>(n)); });
+      vbar.Update(static_cast<int64_t>(size));  // the checksum itself was read too
       vbar.Close();
       owned.reset(std::fopen(file.c_str(), "rb"));
       if (!owned) throw Failure("cannot read " + file + ": " + std::strerror(errno));
