@@ -1,10 +1,11 @@
-# Crescent in a container: crescentd (and crescent-bench) built in Release on Debian 12,
-# run as the non-root user `crescent` with only the runtime libraries.
+# Crescent in a container: crescentd (with crescent-cli and crescent-bench) built in Release
+# on Debian 12, run as the non-root user `crescent` with only the runtime libraries.
 #
 #   podman build --format docker -t crescent .    (docker build -t crescent . alike; podman's
 #                                                 default OCI format drops HEALTHCHECK)
 #   podman run -d --name crescent -p 127.0.0.1:6379:6379 -v crescent-data:/data crescent
 #   redis-cli -p 6379 PING
+#   podman exec crescent crescent-cli status      (the administration tool is in the image)
 #
 # Configuration: /etc/crescent/crescent.yaml, which is the repository's commented
 # crescent.yaml with four changes made below: bind 0.0.0.0 and metrics-bind 0.0.0.0 (so the
@@ -19,8 +20,8 @@
 # publish the port on 127.0.0.1 (as above), or set requirepass before publishing it on a
 # reachable address.
 #
-# Health: a PING over bash's /dev/tcp to 127.0.0.1:6379 (no client program in the image);
-# "+PONG", or "-NOAUTH" when a password is set, means the server is answering. If you
+# Health: a PING over bash's /dev/tcp to 127.0.0.1:6379 (not crescent-cli, which would need
+# the password); "+PONG", or "-NOAUTH" when a password is set, means the server is answering. If you
 # change the port in your own file, change the HEALTHCHECK too.
 
 FROM debian:bookworm AS builder
@@ -31,8 +32,8 @@ COPY tools/scripts/install-deps.sh /tmp/install-deps.sh
 RUN bash /tmp/install-deps.sh && rm -rf /var/lib/apt/lists/*
 COPY . /src
 RUN cmake -S /src -B /src/out -G Ninja -DCMAKE_BUILD_TYPE=Release \
- && ninja -C /src/out crescentd crescent-bench \
- && strip /src/out/crescentd /src/out/crescent-bench
+ && ninja -C /src/out crescentd crescent-cli crescent-bench \
+ && strip /src/out/crescentd /src/out/crescent-cli /src/out/crescent-bench
 # The image's configuration: the example file, made to listen on every interface of the
 # container and keep its data in the volume. Fails the build if a line was not found or
 # if crescentd does not start with the file (it runs 3 s without a port, then SIGTERM).
@@ -56,10 +57,10 @@ RUN apt-get update \
       libboost-program-options1.74.0 libyaml-cpp0.7 librocksdb7.8 libfmt9 libspdlog1.10 \
       libre2-9 libxxhash0 libssl3 \
  && rm -rf /var/lib/apt/lists/* /var/cache/apt/archives/*.deb
-COPY --from=builder /src/out/crescentd /src/out/crescent-bench /usr/local/bin/
+COPY --from=builder /src/out/crescentd /src/out/crescent-cli /src/out/crescent-bench /usr/local/bin/
 COPY --from=builder /src/out/crescent.yaml /etc/crescent/crescent.yaml
 # Fails the build if a library the binaries need is missing from the list above.
-RUN ! ldd /usr/local/bin/crescentd /usr/local/bin/crescent-bench | grep 'not found' \
+RUN ! ldd /usr/local/bin/crescentd /usr/local/bin/crescent-cli /usr/local/bin/crescent-bench | grep 'not found' \
  && groupadd --system crescent \
  && useradd --system --gid crescent --home-dir /data --no-create-home \
       --shell /usr/sbin/nologin crescent \

@@ -1,7 +1,10 @@
-"""tools/crescent-cli against real servers: every subcommand in text and --json, the exit
-codes scripts rely on (0 ok, 1 command error, 2 usage, 3 connection/auth), and dump/load
-of 100,000 objects from one server into a fresh one. Crescent's own tool and commands, so
-the whole module is crescent_only."""
+"""crescent-cli (tools/crescent_cli, built as build/crescent-cli) against real servers: every
+subcommand in text and --json, the exit codes scripts rely on (0 ok, 1 command error, 2
+usage, 3 connection/auth), redis-cli's habits (-h, -p, -a, -u, --tls --cacert), and
+dump/load of 100,000 objects from one server into a fresh one. Crescent's own tool and
+commands, so the whole module is crescent_only. The binary is $CRESCENT_CLI, else
+crescent-cli beside crescentd ($CRESCENTD or build/crescentd). How fast dump and load are
+is measured by tools/bench/cli_dump_load.sh, not asserted here."""
 
 import json
 import os
@@ -12,11 +15,18 @@ import time
 
 import pytest
 
-from conftest import HOST, REPO, free_port
+from conftest import HOST, crescentd_path, free_port
+from test_tls import certs  # noqa: F401  (the fixture: a CA, server and client certificates)
 
 pytestmark = pytest.mark.crescent_only
 
-CLI = os.path.join(REPO, "tools", "crescent-cli")
+CLI = os.environ.get("CRESCENT_CLI", os.path.join(os.path.dirname(crescentd_path()), "crescent-cli"))
+
+
+@pytest.fixture(scope="module", autouse=True)
+def cli_built():
+    if not os.access(CLI, os.X_OK):
+        pytest.fail(f"crescent-cli not found at {CLI} (build it or set CRESCENT_CLI)", pytrace=False)
 
 
 def run_cli(server, *args, password=None, env_password=None, stdin=None, stderr=None, timeout=300):
@@ -112,6 +122,115 @@ def test_authentication(fresh_server):
     # --user: AUTH default secret
     assert run_json(s, "--user", "default", "ping", password="secret")["reply"] == "PONG"
     assert run_json(s, "--user", "nobody", "ping", password="secret", expect=3)["exit_code"] == 3
+
+
+def run_raw(*args, env_password=None, timeout=60):
+    """Runs crescent-cli with exactly these arguments (no --host/--port added)."""
+    env = dict(os.environ)
+    env.pop("CRESCENT_PASSWORD", None)
+    env.pop("REDISCLI_AUTH", None)
+    if env_password is not None:
+        env["CRESCENT_PASSWORD"] = env_password
+    return subprocess.run([CLI] + [str(a) for a in args], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, env=env, timeout=timeout)
+
+
+def test_command_help_and_cluster_stub(server):
+    p = run_raw("dump", "--help")
+    assert p.returncode == 0 and b"--batch-bytes" in p.stdout and b"usage: crescent-cli" in p.stdout
+    # cluster commands come later: a clear message and exit code 1, in text and in JSON
+    p = run_raw("-p", server.port, "cluster", "nodes")
+    assert p.returncode == 1, p
+    assert b"not in cluster mode" in p.stderr and b"not available yet" in p.stderr
+    p = run_raw("-p", server.port, "--json", "cluster")
+    assert p.returncode == 1
+    doc = json.loads(p.stdout)
+    assert doc["exit_code"] == 1 and "not in cluster mode" in doc["error"]
+
+
+def test_redis_cli_habits_h_p_a_u(fresh_server):
+    s = fresh_server(["--requirepass", "secret"], password="secret")
+    port = s.port
+    p = run_raw("-h", HOST, "-p", port, "-a", "secret", "ping")
+    assert p.returncode == 0 and p.stdout.startswith(b"PONG ("), p
+    assert run_raw("-p", port, "ping", "-a", "secret").returncode == 0  # options after the command
+    p = run_raw("-h", HOST, "-p", port, "ping")
+    assert p.returncode == 3 and b"Authentication required" in p.stderr, p
+    p = run_raw("-h", HOST, "-p", port, "-a", "nope", "ping")
+    assert p.returncode == 3 and b"authentication failed" in p.stderr, p
+    for uri in (f"redis://:secret@{HOST}:{port}", f"redis://default:secret@{HOST}:{port}/0",
+                f"redis://default:s%65cret@{HOST}:{port}/"):
+        p = run_raw("-u", uri, "ping")
+        assert p.returncode == 0 and p.stdout.startswith(b"PONG ("), (uri, p)
+    p = run_raw("-u", f"redis://default:wrong@{HOST}:{port}", "ping")
+    assert p.returncode == 3 and b"authentication failed" in p.stderr, p
+    p = run_raw("-u", f"redis://nobody:secret@{HOST}:{port}", "ping")
+    assert p.returncode == 3, p
+    # a flag after the URI wins over it; the URI wins over the flags before it
+    assert run_raw("-u", f"redis://{HOST}:{port}", "-a", "secret", "ping").returncode == 0
+    assert run_raw("-a", "secret", "-u", f"redis://:wrong@{HOST}:{port}", "ping").returncode == 3
+    assert run_raw("-u", f"redis://:secret@{HOST}:1", "-p", port, "ping").returncode == 0
+    assert run_raw("-u", f"redis://:secret@{HOST}:{port}", "-p", free_port(), "ping").returncode == 3
+    # the password from the environment, as with --password
+    assert run_raw("-p", port, "ping", env_password="secret").returncode == 0
+    # usage errors of the habits
+    for args in (["-u", "http://x", "ping"], ["-u", f"redis://{HOST}:{port}/x", "ping"],
+                 ["-p", "0", "ping"], ["-h"]):
+        p = run_raw(*args)
+        assert p.returncode == 2 and b"usage:" in p.stderr, (args, p)
+
+
+def test_exit_codes_of_each_kind(fresh_server):
+    s = fresh_server()
+    r = s.client()
+    r.set("k", "v")
+    assert run_raw("-p", s.port, "query", "k").returncode == 0
+    assert run_raw("-p", s.port, "query", "missing").returncode == 1
+    assert run_raw("-p", s.port, "config", "set", "no-such-option", "1").returncode == 1
+    assert run_raw("-p", s.port, "query").returncode == 2
+    assert run_raw("-p", s.port, "--no-such-option", "ping").returncode == 2
+    assert run_raw("-p", free_port(), "ping").returncode == 3
+    assert run_raw("-p", s.port, "-a", "pw", "ping").returncode == 3  # AUTH without a password set
+    # a server that stops answering: the timeout is a connection failure
+    import socket
+    with socket.socket() as quiet:
+        quiet.bind((HOST, 0))
+        quiet.listen(1)
+        p = run_raw("-p", quiet.getsockname()[1], "--timeout", "0.5", "ping")
+    assert p.returncode == 3 and b"timed out" in p.stderr, p
+
+
+def test_tls_habits(fresh_server, certs):
+    from test_tls import tls_args
+    tls_port = free_port()
+    s = fresh_server(tls_args(certs, tls_port))
+    p = run_raw("-h", HOST, "-p", tls_port, "--tls", "--cacert", certs["ca.pem"], "ping")
+    assert p.returncode == 0 and p.stdout.startswith(b"PONG ("), p
+    p = run_raw("-u", f"rediss://{HOST}:{tls_port}", "--cacert", certs["ca.pem"], "--json", "status")
+    assert p.returncode == 0, p
+    assert json.loads(p.stdout)["process_id"] == s.proc.pid
+    # the older spelling, and no CA: the certificate is not checked
+    assert run_raw("-p", tls_port, "--tls", "--tls-ca", certs["ca.pem"], "ping").returncode == 0
+    assert run_raw("-p", tls_port, "--tls", "ping").returncode == 0
+    # a CA the server's certificate does not chain to
+    p = run_raw("-p", tls_port, "--tls", "--cacert", certs["client.pem"], "ping")
+    assert p.returncode == 3 and b"certificate" in p.stderr, p
+    # the plain port is still plain; TLS to it fails with exit code 3
+    assert run_raw("-p", s.port, "ping").returncode == 0
+    assert run_raw("-p", s.port, "--tls", "--timeout", "5", "ping").returncode == 3
+
+
+def test_tls_client_certificate(fresh_server, certs):
+    from test_tls import tls_args
+    tls_port = free_port()
+    fresh_server(tls_args(certs, tls_port, ca=True))
+    base = ["-p", tls_port, "--tls", "--cacert", certs["ca.pem"], "--timeout", "5"]
+    p = run_raw(*base, "--cert", certs["client.pem"], "--key", certs["client.key"], "ping")
+    assert p.returncode == 0 and p.stdout.startswith(b"PONG ("), p
+    p = run_raw(*base, "ping")  # no client certificate: refused
+    assert p.returncode == 3, p
+    p = run_raw(*base, "--cert", certs["client.pem"], "--key", certs["ca.pem"], "ping")
+    assert p.returncode == 3, p  # not a key
 
 
 # -- the read-only commands -------------------------------------------------------------
@@ -377,23 +496,17 @@ def test_dump_and_load_100k_objects(fresh_server, tmp_path):
     assert rs.dbsize() == N_OBJECTS
     path = tmp_path / "all.dump"
 
-    started = time.monotonic()
     doc = run_json(src, "dump", path)
-    dump_s = time.monotonic() - started
     assert doc["objects"] == N_OBJECTS and doc["vanished"] == 0
     assert doc["file_bytes"] == path.stat().st_size and doc["value_bytes"] > 100 << 20
     assert not os.path.exists(str(path) + ".partial")
     with open(path, "rb") as f:
         assert f.read(8) == b"\x89CRDUMP\n"
 
-    started = time.monotonic()
     doc = run_json(dst, "load", path)
-    load_s = time.monotonic() - started
     assert doc == {"file": str(path), "objects": N_OBJECTS, "loaded": N_OBJECTS,
                    "expired_skipped": 0, "failed": 0, "errors": []}
     assert rd.dbsize() == N_OBJECTS
-    # generous bounds: pipelining keeps each well under them on a 2-core machine
-    assert dump_s < 60 and load_s < 60, (dump_s, load_s)
 
     # Values byte for byte (MGET) and TTLs (PTTL) of every object; the full metadata
     # (QUERY) of every object that was pinned, plus enough unpinned ones; the pin counts.
@@ -439,24 +552,35 @@ def test_dump_and_load_100k_objects(fresh_server, tmp_path):
     assert sum(1 for s in sizes if s >= 65536) >= 5
 
 
+def age_dump(path, ms):
+    """Moves a dump's reference time `ms` into the past (and rewrites its checksum), as if
+    the dump had been made that long ago: how long objects have left is then known without
+    waiting for them to expire."""
+    import hashlib
+    import struct
+    data = bytearray(path.read_bytes())
+    (reference,) = struct.unpack("<Q", data[9:17])
+    data[9:17] = struct.pack("<Q", reference - ms)
+    data[-32:] = hashlib.sha256(bytes(data[:-32])).digest()
+    path.write_bytes(bytes(data))
+
+
 def test_load_skips_expired_objects_unless_relative(fresh_server, tmp_path):
     src = fresh_server()
     r = src.client()
-    put_at = time.monotonic()
     for i in range(10):
-        r.execute_command("PUT", f"short:{i}", "v", "TTL", "2000")
-        r.execute_command("PUT", f"long:{i}", "v", "TTL", "600000", "SOFTPIN", "2000")
+        r.execute_command("PUT", f"short:{i}", "v", "TTL", "20000")
+        r.execute_command("PUT", f"long:{i}", "v", "TTL", "600000", "SOFTPIN", "20000")
     path = tmp_path / "ttl.dump"
     assert run_json(src, "dump", path)["objects"] == 20
-    assert time.monotonic() - put_at < 1.5, "the dump was too slow for this test"
-    time.sleep(max(0.0, put_at + 2.2 - time.monotonic()))
+    age_dump(path, 30_000)  # made 30 s ago: the short TTLs and the soft pins have ended
     dst = fresh_server()
     doc = run_json(dst, "load", path)
     assert (doc["loaded"], doc["expired_skipped"]) == (10, 10)
     rd = dst.client()
     assert sorted(rd.keys("*")) == sorted(f"long:{i}".encode() for i in range(10))
     info = as_dict(rd.execute_command("QUERY", "long:3"))
-    assert info["soft_pin"] == 0 and 590_000 < info["ttl"] <= 600_000  # the pin had ended
+    assert info["soft_pin"] == 0 and 560_000 < info["ttl"] <= 570_000  # the pin had ended
     out = run_cli(dst, "load", path).stdout.decode()
     assert out == "loaded 10 of 20 objects; 10 had expired and were skipped\n"
     # --relative-ttl: lifetimes count from the load, as they were at the dump
@@ -464,9 +588,9 @@ def test_load_skips_expired_objects_unless_relative(fresh_server, tmp_path):
     doc = run_json(dst2, "load", path, "--relative-ttl")
     assert (doc["loaded"], doc["expired_skipped"]) == (20, 0)
     info = as_dict(dst2.client().execute_command("QUERY", "short:0"))
-    assert 0 < info["ttl"] <= 2000
+    assert 0 < info["ttl"] <= 20000
     info = as_dict(dst2.client().execute_command("QUERY", "long:0"))
-    assert 0 < info["soft_pin"] <= 2000
+    assert 0 < info["soft_pin"] <= 20000 and 590_000 < info["ttl"] <= 600_000
 
 
 def test_load_rejects_corrupt_truncated_and_foreign_files(fresh_server, tmp_path):
@@ -530,7 +654,7 @@ def test_dump_to_stdout_load_from_stdin(fresh_server, tmp_path):
 
 
 def test_dump_file_format_is_as_documented(fresh_server, tmp_path):
-    """Parses a dump by hand, following the layout in tools/crescent_cli/dumpfile.py."""
+    """Parses a dump by hand, following the layout in docs/cli-dump-format.md."""
     import hashlib
     import struct
     s = fresh_server()

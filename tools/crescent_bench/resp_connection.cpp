@@ -1,5 +1,7 @@
 #include "tools/crescent_bench/resp_connection.h"
 
+#include "protocol/reply_parser.h"
+
 #include <fcntl.h>
 #include <limits.h>
 #include <netdb.h>
@@ -14,14 +16,6 @@
 #include <cstring>
 
 namespace crescent::bench {
-namespace {
-
-bool ParseInt64(std::string_view s, int64_t* out) {
-  auto [ptr, ec] = std::from_chars(s.data(), s.data() + s.size(), *out);
-  return ec == std::errc() && ptr == s.data() + s.size();
-}
-
-}  // namespace
 
 RespConnection::RespConnection(size_t input_capacity) : in_(input_capacity) {
   out_.reserve(64 * 1024);
@@ -71,39 +65,23 @@ void RespConnection::ClearOutput() {
   iov_built_ = false;
 }
 
-void RespConnection::AppendRaw(std::string_view s) { out_.insert(out_.end(), s.begin(), s.end()); }
-
-void RespConnection::AppendLength(char prefix, size_t n) {
-  char buf[32];
-  buf[0] = prefix;
-  auto [end, ec] = std::to_chars(buf + 1, buf + sizeof(buf) - 2, n);
-  *end++ = '\r';
-  *end++ = '\n';
-  out_.insert(out_.end(), buf, end);
-}
-
-void RespConnection::AppendBulk(std::string_view s) {
-  AppendLength('$', s.size());
-  AppendRaw(s);
-  AppendRaw("\r\n");
-}
-
 void RespConnection::AppendCommand(std::string_view name, std::string_view key) {
-  AppendRaw("*2\r\n");
-  AppendBulk(name);
-  AppendBulk(key);
+  std::string_view args[2] = {name, key};
+  protocol::AppendRequest(&out_, args);
 }
 
 void RespConnection::AppendSet(std::string_view key, const char* value, size_t len) {
-  AppendRaw("*3\r\n$3\r\nSET\r\n");
-  AppendBulk(key);
-  AppendLength('$', len);
+  out_.append("*3\r\n$3\r\nSET\r\n");
+  protocol::AppendLengthLine(&out_, '$', key.size());
+  out_.append(key);
+  out_.append("\r\n");
+  protocol::AppendLengthLine(&out_, '$', len);
   if (len <= kCopyLimit) {
-    out_.insert(out_.end(), value, value + len);
+    out_.append(value, len);
   } else {
     external_.push_back({out_.size(), iovec{const_cast<char*>(value), len}});
   }
-  AppendRaw("\r\n");
+  out_.append("\r\n");
 }
 
 void RespConnection::BuildIov() {
@@ -202,40 +180,35 @@ bool RespConnection::Parse(ReplySink* sink, std::string* error) {
       if (!sink->OnReply(pending_)) return false;
       continue;
     }
-    if (rpos_ == wpos_) return true;
-    const char* start = in_.data() + rpos_;
-    const char* nl = static_cast<const char*>(std::memchr(start, '\n', wpos_ - rpos_));
-    if (nl == nullptr) return true;
-    size_t line = static_cast<size_t>(nl - start) + 1;
-    if (line < 3 || nl[-1] != '\r') {
-      *error = "protocol error: malformed reply line";
-      return false;
+    // The header line is protocol/'s to read; the payload of a bulk is skipped here,
+    // uncopied, which is the point of this connection.
+    protocol::ReplyLine line;
+    size_t used = 0;
+    switch (protocol::ParseReplyLine({in_.data() + rpos_, wpos_ - rpos_}, &used, &line, error)) {
+      case protocol::ParseStatus::kNeedMore:
+        return true;
+      case protocol::ParseStatus::kError:
+        return false;
+      case protocol::ParseStatus::kOk:
+        break;
     }
-    std::string_view body(start + 1, line - 3);
-    char type = start[0];
-    rpos_ += line;
+    rpos_ += used;
     Reply r;
-    r.type = type;
-    switch (type) {
+    r.type = line.type;
+    switch (line.type) {
       case '+':
       case '-':
-        r.text = body;
+        r.text = line.text;
         break;
       case ':':
-        if (!ParseInt64(body, &r.integer)) {
-          *error = "protocol error: bad integer reply";
-          return false;
-        }
+        r.integer = line.number;
         break;
       case '_':
         r.type = '$';
         r.integer = -1;
         break;
       case '$':
-        if (!ParseInt64(body, &r.integer) || r.integer < -1) {
-          *error = "protocol error: bad bulk length";
-          return false;
-        }
+        r.integer = line.number;
         if (r.integer >= 0) {
           pending_ = r;
           skip_ = static_cast<uint64_t>(r.integer) + 2;
@@ -243,7 +216,7 @@ bool RespConnection::Parse(ReplySink* sink, std::string* error) {
         }
         break;
       default:
-        *error = std::string("protocol error: unexpected reply type '") + type + "'";
+        *error = std::string("protocol error: unexpected reply type '") + line.type + "'";
         return false;
     }
     if (!sink->OnReply(r)) return false;

@@ -1,5 +1,6 @@
 // RespConnection: one non-blocking TCP connection that sends batches of RESP commands and
-// parses the replies minimally.
+// parses the replies minimally (the encoding and the reply header lines are protocol/'s:
+// AppendRequest, AppendLengthLine, ParseReplyLine).
 //
 // Output: the commands of a batch are formatted into a reusable arena; a large value is
 // not copied but referenced (it lives in the caller's preallocated buffer, which must
@@ -67,15 +68,12 @@ class RespConnection {
 
   // Sets the socket's receive low-water mark for the rest of a bulk being received.
   void WakeAfter(uint64_t pending_bulk);
-  void AppendRaw(std::string_view s);
-  void AppendBulk(std::string_view s);
-  void AppendLength(char prefix, size_t n);
   void BuildIov();
   bool Parse(ReplySink* sink, std::string* error);
 
   int fd_ = -1;
   // Output arena plus large values to insert into it: (arena offset, external buffer).
-  std::vector<char> out_;
+  std::string out_;
   std::vector<std::pair<size_t, iovec>> external_;
   std::vector<iovec> iov_;
   size_t iov_pos_ = 0;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Builds the Crescent image with podman and checks it for real: it runs the image with a
 # named volume on /data and the RESP port published on loopback, talks to it with
-# redis-cli from the host (SET/GET, PUT with a TTL), checks the HEALTHCHECK reports
+# redis-cli from the host (SET/GET, PUT with a TTL) and with the image's own crescent-cli
+# inside the container (ping, status --json), checks the HEALTHCHECK reports
 # healthy and that the server runs as the non-root user `crescent`, restarts the
 # container and checks that the data written before is found again (the SSD tier in
 # /data), and that crescentd exits 0 on stop.
@@ -112,6 +113,17 @@ if [ "$r1" = "OK" ] && [ "$r2" = "hello from the host" ] && [ "$r3" = "OK" ] &&
   pass "SET/GET and PUT with TTL from the host (PTTL $r4 ms)"
 else
   fail "SET/GET/PUT: SET=$r1 GET=$r2 PUT=$r3 PTTL=$r4"
+fi
+
+# 4b. The image's crescent-cli, inside the container (the server's port there is 6379).
+ccli_ping=$(timeout 20 podman exec "$container" crescent-cli -p 6379 ping 2>&1)
+ccli_code=$?
+ccli_keys=$(timeout 20 podman exec "$container" crescent-cli -p 6379 --json status 2>&1 |
+            /usr/bin/python3 -c 'import json, sys; print(json.load(sys.stdin)["keys"])' 2>&1)
+if [ "$ccli_code" = 0 ] && [[ $ccli_ping == PONG* ]] && [ "$ccli_keys" = 2 ]; then
+  pass "crescent-cli in the image: ping ($ccli_ping), status --json (keys $ccli_keys)"
+else
+  fail "crescent-cli in the image: ping exit $ccli_code '$ccli_ping', status keys '$ccli_keys'"
 fi
 
 # 5. HEALTHCHECK. Without systemd podman does not run it on a timer; run it now.

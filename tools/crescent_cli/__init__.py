@@ -1,1 +1,0 @@
-"""crescent-cli's modules: the dump file format and the progress display."""
