@@ -75,11 +75,21 @@ void Dispatch(Server& server, Client& client, protocol::ReplyWriter& reply,
     int last = spec.last_key < 0 ? static_cast<int>(args.size()) + spec.last_key : spec.last_key;
     for (int i = spec.first_key; i <= last && i < static_cast<int>(args.size()); i += spec.key_step) {
       if (args[static_cast<size_t>(i)].size() > max_key) {
-        Reject(server, reply, entry, "ERR key is longer than max-key-size");
+        Reject(server, reply, entry, errors::kKeyTooLong);
         return;
       }
     }
   }
+  // Deny-oom: Redis refuses deny-oom commands here when used memory is over maxmemory
+  // and eviction cannot bring it under. Crescent runs no such check up front, because
+  // the state it tests cannot arise: the pool is a fixed arena of maxmemory bytes, so
+  // "used" never exceeds it, and whether a write fits depends on its own size (a full
+  // size class for 1 MiB values can sit beside free 64-byte slots). The write path
+  // already asks the real question: Store places the value, evicts and retries when it
+  // cannot, and returns kOutOfMemory only when nothing evictable is left. That status
+  // becomes Redis's -OOM text (object commands: NO_AVAILABLE_HANDLE) in
+  // errors::ErrorText, counted in INFO errorstats, before anything was changed. An
+  // up-front test would either refuse writes that fit or repeat that placement.
   if (client.acl_user != nullptr) {
     std::string denied = acl::Check(client.acl_user, spec, entry->full_name, args);
     if (!denied.empty()) {

@@ -17,8 +17,6 @@ std::vector<std::string_view> FlagNames(uint32_t flags) {
   if (flags & kCmdDenyOom) out.push_back("denyoom");
   if (flags & kCmdAdmin) out.push_back("admin");
   if (flags & kCmdNoAuth) out.push_back("no_auth");
-  if (flags & kCmdLoading) out.push_back("loading");
-  if (flags & kCmdStale) out.push_back("stale");
   if (flags & kCmdFast) out.push_back("fast");
   return out;
 }
@@ -215,18 +213,16 @@ void CommandHelp(CommandContext& ctx) {
   for (auto line : kLines) ctx.reply.SimpleString(line);
 }
 
-constexpr uint32_t kFlags = kCmdLoading | kCmdStale;
-
 const CommandSpec kSubcommands[] = {
-    {"count", 2, kFlags, 0, 0, 0, CommandCount, "server", "Returns a count of commands.", "2.8.13"},
-    {"docs", -2, kFlags, 0, 0, 0, CommandDocs, "server", "Returns documentary information about one, multiple or all commands.", "7.0.0"},
-    {"help", 2, kFlags, 0, 0, 0, CommandHelp, "server", "Returns helpful text about the different subcommands.", "5.0.0"},
-    {"info", -2, kFlags, 0, 0, 0, CommandInfo, "server", "Returns information about one, multiple or all commands.", "2.8.13"},
-    {"list", -2, kFlags, 0, 0, 0, CommandList, "server", "Returns a list of command names.", "7.0.0"},
+    {"count", 2, 0, 0, 0, 0, CommandCount, "server", "Returns a count of commands.", "2.8.13"},
+    {"docs", -2, 0, 0, 0, 0, CommandDocs, "server", "Returns documentary information about one, multiple or all commands.", "7.0.0"},
+    {"help", 2, 0, 0, 0, 0, CommandHelp, "server", "Returns helpful text about the different subcommands.", "5.0.0"},
+    {"info", -2, 0, 0, 0, 0, CommandInfo, "server", "Returns information about one, multiple or all commands.", "2.8.13"},
+    {"list", -2, 0, 0, 0, 0, CommandList, "server", "Returns a list of command names.", "7.0.0"},
 };
 
 const CommandSpec kCommands[] = {
-    {"command", -1, kFlags, 0, 0, 0, CommandAll, "server", "Returns detailed information about all commands.", "2.8.13", kSubcommands},
+    {"command", -1, 0, 0, 0, 0, CommandAll, "server", "Returns detailed information about all commands.", "2.8.13", kSubcommands},
 };
 
 }  // namespace

@@ -138,9 +138,8 @@ void ExpireTime(CommandContext& ctx) { TtlGeneric(ctx, TtlOutput::kUnixSeconds);
 void PExpireTime(CommandContext& ctx) { TtlGeneric(ctx, TtlOutput::kUnixMilliseconds); }
 
 // EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT with NX / XX / GT / LT, as Redis 7.
+// As Redis, the options are checked before the time is read.
 void ExpireGeneric(CommandContext& ctx, bool seconds, bool relative) {
-  auto when = ParseInt64(ctx.args[2]);
-  if (!when) return ctx.Error(errors::kNotInteger);
   bool nx = false, xx = false, gt = false, lt = false;
   for (size_t i = 3; i < ctx.args.size(); ++i) {
     std::string_view a = ctx.args[i];
@@ -153,13 +152,15 @@ void ExpireGeneric(CommandContext& ctx, bool seconds, bool relative) {
     } else if (EqualsIgnoreCase(a, "LT")) {
       lt = true;
     } else {
-      return ctx.Error(fmt::format("ERR Unsupported option {}", a));
+      return ctx.Error(errors::ExpireUnsupportedOption(a));
     }
   }
   if (nx && (xx || gt || lt)) {
-    return ctx.Error("ERR NX and XX, GT or LT options at the same time are not compatible");
+    return ctx.Error(errors::kExpireNxConflict);
   }
-  if (gt && lt) return ctx.Error("ERR GT and LT options at the same time are not compatible");
+  if (gt && lt) return ctx.Error(errors::kExpireGtLtConflict);
+  auto when = ParseInt64(ctx.args[2]);
+  if (!when) return ctx.Error(errors::kNotInteger);
 
   int64_t deadline = *when;
   if (seconds) {
