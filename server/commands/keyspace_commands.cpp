@@ -218,6 +218,9 @@ void Persist(CommandContext& ctx) {
 
 constexpr uint32_t kR = kCmdRead;
 constexpr uint32_t kW = kCmdWrite;
+// RENAME moves the value under a new key, whose node is allocated in the pool: unlike
+// Redis's, it can find no room (and then fails with OOM), so it is deny-oom here.
+constexpr uint32_t kRename = kW | kCmdDenyOom;
 
 const CommandSpec kCommands[] = {
     {"del", -2, kW, 1, -1, 1, Del, "generic", "Deletes one or more keys.", "1.0.0"},
@@ -232,8 +235,8 @@ const CommandSpec kCommands[] = {
     {"pexpiretime", 2, kR | kCmdFast, 1, 1, 1, PExpireTime, "generic", "Returns the expiration time of a key as a Unix milliseconds timestamp.", "7.0.0"},
     {"pttl", 2, kR | kCmdFast, 1, 1, 1, PTtl, "generic", "Returns the expiration time in milliseconds of a key.", "2.6.0"},
     {"randomkey", 1, kR, 0, 0, 0, RandomKey, "generic", "Returns a random key name from the database.", "1.0.0"},
-    {"rename", 3, kW, 1, 2, 1, Rename, "generic", "Renames a key and overwrites the destination.", "1.0.0"},
-    {"renamenx", 3, kW | kCmdFast, 1, 2, 1, RenameNx, "generic", "Renames a key only when the target key name doesn't exist.", "1.0.0"},
+    {"rename", 3, kRename, 1, 2, 1, Rename, "generic", "Renames a key and overwrites the destination.", "1.0.0"},
+    {"renamenx", 3, kRename | kCmdFast, 1, 2, 1, RenameNx, "generic", "Renames a key only when the target key name doesn't exist.", "1.0.0"},
     {"scan", -2, kR, 0, 0, 0, Scan, "generic", "Iterates over the key names in the database.", "2.8.0"},
     {"touch", -2, kR | kCmdFast, 1, -1, 1, Exists, "generic", "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "3.2.1"},
     {"ttl", 2, kR | kCmdFast, 1, 1, 1, Ttl, "generic", "Returns the expiration time in seconds of a key.", "1.0.0"},
