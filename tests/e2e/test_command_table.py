@@ -107,7 +107,7 @@ def test_every_declared_family_is_defined_and_registered():
 @pytest.mark.crescent_only
 def test_command_list_and_count_are_exactly_the_families_commands(raw):
     listed = sorted(n.decode() for n in raw.cmd("COMMAND", "LIST"))
-    assert listed == TOP
+    assert listed == sorted(ALL)  # subcommands too, as Redis 7.0 lists them
     assert raw.cmd("COMMAND", "COUNT") == len(TOP)
     assert len(raw.cmd("COMMAND")) == len(TOP)
 

@@ -237,8 +237,28 @@ def test_slowlog_get_refuses_a_bad_count(raw):
     assert raw.cmd("SLOWLOG", "GET", "x") == Error("ERR count should be greater than or equal to -1")
 
 
-def test_command_list_refuses_an_unknown_filter(raw):
-    assert raw.cmd("COMMAND", "LIST", "BOGUS") == SYNTAX_ERROR
+@pytest.mark.parametrize("options", [
+    ["BOGUS"],
+    ["FILTERBY"],
+    ["FILTERBY", "PATTERN"],
+    ["FILTERBY", "BOGUS", "x"],
+    ["FILTERBY", "PATTERN", "*", "junk"],
+])
+def test_command_list_refuses_an_unknown_filter(raw, options):
+    assert raw.cmd("COMMAND", "LIST", *options) == SYNTAX_ERROR
+
+
+def test_command_list_filters(raw):
+    def listed(*filter_args):
+        return sorted(n.decode() for n in raw.cmd("COMMAND", "LIST", "FILTERBY", *filter_args))
+    assert listed("PATTERN", "CONFIG*") == ["config", "config|get", "config|help",
+                                            "config|resetstat", "config|rewrite", "config|set"]
+    assert listed("MODULE", "nosuchmodule") == []
+    assert listed("ACLCAT", "nosuchcategory") == []
+    strings = listed("ACLCAT", "String")
+    assert {"get", "set", "incr"} <= set(strings) and "del" not in strings
+    everything = sorted(n.decode() for n in raw.cmd("COMMAND", "LIST"))
+    assert {"config", "config|get", "client|list"} <= set(everything)
 
 
 @pytest.mark.parametrize("options,error", [
