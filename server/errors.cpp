@@ -66,6 +66,10 @@ std::string UnknownClientType(std::string_view type) {
   return Sanitize(fmt::format("ERR Unknown client type '{}'", type));
 }
 
+std::string NoSuchUser(std::string_view name) {
+  return Sanitize(fmt::format("ERR No such user '{}'", name));
+}
+
 std::string ExpireUnsupportedOption(std::string_view option) {
   return Sanitize(fmt::format("ERR Unsupported option {}", option));
 }

@@ -96,6 +96,7 @@ std::string HelloSyntax(std::string_view option);
 std::string BadClientInfoValue(std::string_view attribute);
 std::string UnrecognizedClientInfoOption(std::string_view option);
 std::string UnknownClientType(std::string_view type);
+std::string NoSuchUser(std::string_view name);
 std::string ExpireUnsupportedOption(std::string_view option);
 std::string ConfigSetDuplicate(std::string_view name);
 std::string ConfigSetFailed(std::string_view message);  // the config layer's own text

@@ -240,6 +240,10 @@ void ClientKill(CommandContext& ctx) {
     } else if (EqualsIgnoreCase(option, "LADDR")) {
       laddr = value;
     } else if (EqualsIgnoreCase(option, "USER")) {
+      // As Redis: a user that does not exist is an error, not a filter matching none.
+      bool known = value == "default";
+      for (const auto& u : ctx.server.config().users()) known = known || u.name == value;
+      if (!known) return ctx.Error(errors::NoSuchUser(value));
       user = value;
     } else if (EqualsIgnoreCase(option, "TYPE")) {
       bool normal = false;

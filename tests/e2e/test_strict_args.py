@@ -306,6 +306,7 @@ def test_client_list_ids_of_no_client_are_no_error(raw, ids):
     (["SKIPME", "maybe"], SYNTAX_ERROR),
     (["ID", "abc"], Error("ERR client-id should be greater than 0")),
     (["TYPE", "bogus"], Error("ERR Unknown client type 'bogus'")),
+    (["USER", "nosuchuser"], Error("ERR No such user 'nosuchuser'")),
 ])
 def test_client_kill_refuses_bad_filters_and_kills_nobody(raw, options, error):
     assert raw.cmd("CLIENT", "KILL", *options) == error
