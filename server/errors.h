@@ -115,7 +115,9 @@ std::string HomeSegmentNotUnmountable(std::string_view name);
 enum class ErrorStyle { kRedis, kObject };
 
 // The RESP error text for a Status from the layers below: one fixed text per code. The
-// layers' own messages are for logs; they never reach a client.
+// status's own message is never sent: it may hold paths or RocksDB's words, and a
+// client must be able to match the text. Where a text names what the client gave (a
+// segment), the handler uses the named function with the client's argument.
 std::string ErrorText(const Status& status, ErrorStyle style = ErrorStyle::kRedis);
 
 // ErrorText for a SEGMENT command about segment `name`: the errors that name it say so.
