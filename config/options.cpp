@@ -16,6 +16,11 @@ using T = OptionType;
 using I = OptionId;
 constexpr double kMaxInt = 9.2e18;
 
+// Why cluster-config and node-name are refused for now (OptionSpec::unavailable).
+constexpr std::string_view kNoClusterYet =
+    "cluster mode is not available yet; this build of crescentd runs a single node only "
+    "(remove the option, or leave it empty)";
+
 // The table. Order follows OptionId (checked at start-up by AllOptions()).
 const OptionSpec kOptions[] = {
     {I::kConfig, "config", T::kString, "", 0, 0, "", false, false,
@@ -86,9 +91,9 @@ const OptionSpec kOptions[] = {
     {I::kLogFile, "logfile", T::kString, "", 0, 0, "", false, false,
      "log file (empty: stderr)"},
     {I::kClusterConfig, "cluster-config", T::kString, "", 0, 0, "", false, false,
-     "the cluster's YAML file"},
+     "the cluster's YAML file", kNoClusterYet},
     {I::kNodeName, "node-name", T::kString, "", 0, 0, "", false, false,
-     "this node's name in the cluster file"},
+     "this node's name in the cluster file", kNoClusterYet},
     {I::kMaxKeySize, "max-key-size", T::kSize, "1MB", 1, 512.0 * 1024 * 1024, "", true, false,
      "longest key a command may name"},
     {I::kMaxCommandArgs, "max-command-args", T::kInt, "1048576", 1, 2147483647, "", true, false,
@@ -327,6 +332,10 @@ Status Config::Set(std::string_view name, std::string_view value) {
   const OptionSpec* spec = FindOption(name);
   if (spec == nullptr) {
     return Status(StatusCode::kInvalidArgument, fmt::format("unknown option '{}'", name));
+  }
+  if (!spec->unavailable.empty() && value != spec->default_value) {
+    return Status(StatusCode::kInvalidArgument,
+                  fmt::format("'{}' is refused: {}", spec->name, spec->unavailable));
   }
   Status s = Apply(*spec, value);
   if (!s.ok()) {

@@ -45,6 +45,10 @@ struct OptionSpec {
   bool mutable_at_runtime = false;
   bool secret = false;            // never logged, CONFIG GET shows it only to admins
   std::string_view help;
+  // Set for an option of a feature that is not there yet: any value but the default is
+  // refused (at start-up, from the file or the command line) with this reason, rather
+  // than accepted and silently ignored.
+  std::string_view unavailable = {};
 };
 
 std::span<const OptionSpec> AllOptions();

@@ -4,6 +4,7 @@
 #include <openssl/crypto.h>
 
 #include "common/glob.h"
+#include "server/errors.h"
 
 namespace crescent::server::acl {
 
@@ -44,12 +45,12 @@ std::string Check(const config::UserSpec* user, const CommandSpec& spec,
   if (spec.flags & kCmdWrite) needed |= config::kCategoryWrite;
   if (spec.flags & kCmdAdmin) needed |= config::kCategoryAdmin;
   if ((user->categories & needed) != needed) {
-    return fmt::format("NOPERM this user has no permissions to run the '{}' command", full_name);
+    return errors::NoPermCommand(full_name);
   }
   if (user->key_patterns.empty() || needed == 0) return {};
   if (spec.first_key == 0) {
     // Reaches keys it does not name: only for users with no key restriction.
-    return fmt::format("NOPERM this user has no permissions to run the '{}' command", full_name);
+    return errors::NoPermCommand(full_name);
   }
   int last = spec.last_key < 0 ? static_cast<int>(args.size()) + spec.last_key : spec.last_key;
   for (int i = spec.first_key; i <= last && i < static_cast<int>(args.size()); i += spec.key_step) {
@@ -60,7 +61,7 @@ std::string Check(const config::UserSpec* user, const CommandSpec& spec,
         break;
       }
     }
-    if (!allowed) return "NOPERM this user has no permissions to access one of the keys used as arguments";
+    if (!allowed) return std::string(errors::kNoPermKey);
   }
   return {};
 }

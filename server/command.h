@@ -30,12 +30,17 @@ enum CommandFlag : uint32_t {
   kCmdAdmin = 1 << 2,
   kCmdFast = 1 << 3,
   kCmdNoAuth = 1 << 4,      // allowed before authentication (AUTH, HELLO, QUIT)
-  kCmdDenyOom = 1 << 5,     // may grow memory
-  kCmdLoading = 1 << 6,     // allowed while loading
-  kCmdStale = 1 << 7,
+  // Needs room in the pool for what it writes; COMMAND INFO shows it as "denyoom". No
+  // check runs up front (see the note on deny-oom in dispatcher.cpp): a deny-oom command
+  // that finds no room after eviction fails with kOutOfMemory, which errors::ErrorText
+  // turns into Redis's OOM text (Mooncake's NO_AVAILABLE_HANDLE for object commands).
+  kCmdDenyOom = 1 << 5,
   kCmdConnection = 1 << 8,  // about the connection, not the data
   kCmdNoMulti = 1 << 9,     // refused inside MULTI (SAVE, SHUTDOWN, MONITOR)
   kCmdRunsInMulti = 1 << 10,  // runs at once inside MULTI instead of being queued (EXEC...)
+  // Redis's "loading" and "stale" flags have no counterpart: Crescent reads its SSD tier
+  // before it listens, and has no replicas that could be stale, so every command may
+  // always run.
 };
 
 struct CommandContext;

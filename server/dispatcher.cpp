@@ -107,6 +107,16 @@ const CommandEntry* Resolve(Server& server, Client& client, protocol::ReplyWrite
       }
     }
   }
+  // Deny-oom: Redis refuses deny-oom commands here when used memory is over maxmemory
+  // and eviction cannot bring it under. Crescent runs no such check up front, because
+  // the state it tests cannot arise: the pool is a fixed arena of maxmemory bytes, so
+  // "used" never exceeds it, and whether a write fits depends on its own size (a full
+  // size class for 1 MiB values can sit beside free 64-byte slots). The write path
+  // already asks the real question: Store places the value, evicts and retries when it
+  // cannot, and returns kOutOfMemory only when nothing evictable is left. That status
+  // becomes Redis's -OOM text (object commands: NO_AVAILABLE_HANDLE) in
+  // errors::ErrorText, counted in INFO errorstats, before anything was changed. An
+  // up-front test would either refuse writes that fit or repeat that placement.
   if (client.acl_user != nullptr) {
     std::string denied = acl::Check(client.acl_user, spec, entry->full_name, args);
     if (!denied.empty()) {

@@ -37,24 +37,96 @@ std::string UnknownSubcommand(std::string_view sub, std::string_view container) 
   return Sanitize(fmt::format("ERR unknown subcommand '{}'. Try {} HELP.", sub.substr(0, 128), upper));
 }
 
+std::string SubcommandSyntax(std::string_view sub, std::string_view container) {
+  std::string upper(container);
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return Sanitize(fmt::format(
+      "ERR unknown subcommand or wrong number of arguments for '{}'. Try {} HELP.",
+      sub.substr(0, 128), upper));
+}
+
 std::string InvalidExpireTime(std::string_view command) {
   return fmt::format("ERR invalid expire time in '{}' command", command);
 }
 
+std::string HelloSyntax(std::string_view option) {
+  return Sanitize(fmt::format("ERR Syntax error in HELLO option '{}'", option));
+}
+
+std::string BadClientInfoValue(std::string_view attribute) {
+  return Sanitize(fmt::format("ERR {} cannot contain spaces, newlines or special characters.",
+                              attribute));
+}
+
+std::string UnrecognizedClientInfoOption(std::string_view option) {
+  return Sanitize(fmt::format("ERR Unrecognized option '{}'", option));
+}
+
+std::string UnknownClientType(std::string_view type) {
+  return Sanitize(fmt::format("ERR Unknown client type '{}'", type));
+}
+
+std::string NoSuchUser(std::string_view name) {
+  return Sanitize(fmt::format("ERR No such user '{}'", name));
+}
+
+std::string ExpireUnsupportedOption(std::string_view option) {
+  return Sanitize(fmt::format("ERR Unsupported option {}", option));
+}
+
+std::string ConfigSetDuplicate(std::string_view name) {
+  return Sanitize(fmt::format(
+      "ERR CONFIG SET failed (possibly related to argument '{}') - duplicate parameter", name));
+}
+
+std::string ConfigSetFailed(std::string_view message) { return Sanitize(fmt::format("ERR {}", message)); }
+
+std::string RewriteCannotWrite(std::string_view path) {
+  return fmt::format("ERR Rewriting config file: cannot write {}", path);
+}
+
+std::string RewriteFailed(std::string_view why) {
+  return fmt::format("ERR Rewriting config file: {}", why);
+}
+
+std::string NoPermCommand(std::string_view full_name) {
+  return fmt::format("NOPERM this user has no permissions to run the '{}' command", full_name);
+}
+
+std::string InvalidParams(std::string_view why) {
+  return Sanitize(fmt::format("INVALID_PARAMS {}", why));
+}
+
+std::string InvalidRegex(std::string_view why) {
+  return Sanitize(fmt::format("INVALID_PARAMS invalid regular expression: {}", why));
+}
+
+std::string SegmentNotFound(std::string_view name) {
+  return Sanitize(fmt::format("SEGMENT_NOT_FOUND no segment named '{}'", name));
+}
+
+std::string SegmentExists(std::string_view name) {
+  return Sanitize(fmt::format("SEGMENT_ALREADY_EXISTS segment '{}' is already mounted", name));
+}
+
+std::string HomeSegmentNotUnmountable(std::string_view name) {
+  return Sanitize(fmt::format(
+      "INVALID_PARAMS segment '{}' is this node's own and holds its small objects; it cannot "
+      "be unmounted",
+      name));
+}
+
 std::string ErrorText(const Status& status, ErrorStyle style) {
-  auto with = [&](std::string_view code, std::string_view fallback) {
-    return fmt::format("{} {}", code, status.message().empty() ? fallback : status.message());
-  };
+  bool object = style == ErrorStyle::kObject;
   switch (status.code()) {
     case StatusCode::kOk:
       return "";
     case StatusCode::kNotFound:
-      return style == ErrorStyle::kObject ? with("OBJECT_NOT_FOUND", "no such object")
-                                          : std::string(kNoSuchKey);
+      return object ? "OBJECT_NOT_FOUND no such object" : std::string(kNoSuchKey);
     case StatusCode::kOutOfMemory:
-      return style == ErrorStyle::kObject
-                 ? with("NO_AVAILABLE_HANDLE", "no segment has room for the object")
-                 : std::string(kOom);
+      // The pool had no room even after evicting what it could (see Dispatch's note on
+      // deny-oom): Redis's OOM text, or Mooncake's name for "nowhere to put it".
+      return object ? "NO_AVAILABLE_HANDLE no segment can hold the value" : std::string(kOom);
     case StatusCode::kNotInteger:
       return std::string(kNotInteger);
     case StatusCode::kNotFloat:
@@ -64,30 +136,40 @@ std::string ErrorText(const Status& status, ErrorStyle style) {
     case StatusCode::kTooLarge:
       return std::string(kStringTooLong);
     case StatusCode::kAlreadyExists:
-      return with("OBJECT_ALREADY_EXISTS", "the object already exists");
+      return "OBJECT_ALREADY_EXISTS the object already exists";
     case StatusCode::kHasLease:
-      return with("OBJECT_HAS_LEASE", "the object is leased; use FORCE to remove it");
+      return "OBJECT_HAS_LEASE the object is leased; use FORCE to remove it";
     case StatusCode::kNotReady:
-      return with("REPLICA_IS_NOT_READY", "no replica is complete");
+      return "REPLICA_IS_NOT_READY no replica is complete";
     case StatusCode::kNoSegment:
-      return with("NO_AVAILABLE_HANDLE", "no segment can hold the object");
+      return "NO_AVAILABLE_HANDLE no segment can hold the object";
     case StatusCode::kInvalidArgument:
-      return style == ErrorStyle::kObject ? with("INVALID_PARAMS", "invalid parameters")
-                                          : "ERR " + status.message();
+      return object ? "INVALID_PARAMS invalid parameters" : std::string(kSyntax);
     case StatusCode::kIoError:
-      return with("IOERR", "the disk tier failed");
+      return "IOERR the disk tier failed";
     case StatusCode::kCorruption:
-      return with("CORRUPTION", "checksum mismatch");
+      return "CORRUPTION checksum mismatch";
     case StatusCode::kBusy:
-      return with("BUSY", "try again later");
+      return "BUSY try again later";
     case StatusCode::kSegmentNotFound:
-      return with("SEGMENT_NOT_FOUND", "no such segment");
+      return "SEGMENT_NOT_FOUND no such segment";
     case StatusCode::kSegmentExists:
-      return with("SEGMENT_ALREADY_EXISTS", "the segment is already mounted");
+      return "SEGMENT_ALREADY_EXISTS the segment is already mounted";
     case StatusCode::kInternal:
       break;
   }
-  return "ERR internal error" + (status.message().empty() ? std::string() : ": " + status.message());
+  return "ERR internal error";
+}
+
+std::string SegmentErrorText(const Status& status, std::string_view name) {
+  switch (status.code()) {
+    case StatusCode::kSegmentNotFound:
+      return SegmentNotFound(name);
+    case StatusCode::kSegmentExists:
+      return SegmentExists(name);
+    default:
+      return ErrorText(status, ErrorStyle::kObject);
+  }
 }
 
 }  // namespace crescent::server::errors

@@ -88,7 +88,6 @@ int main(int argc, char** argv) {
   store_options.dir = ExpandPort(config.String(OptionId::kDir), config.Int(OptionId::kPort));
   store_options.disk_queue_bytes = static_cast<size_t>(config.Int(OptionId::kPersistenceQueueSize));
   store_options.log = [](std::string_view line) { spdlog::warn("storage: {}", line); };
-  if (!config.String(OptionId::kNodeName).empty()) store_options.segment_name = config.String(OptionId::kNodeName);
   auto store = crescent::storage::Store::Create(store_options, &clock);
   if (!store.ok()) {
     spdlog::error("cannot open the store: {}", store.status().message());

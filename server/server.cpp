@@ -9,6 +9,7 @@
 
 #include "server/acl.h"
 #include "server/connection.h"
+#include "server/errors.h"
 #include "server/metrics_http.h"
 #include "storage/disk_tier.h"
 #include "server/tls.h"
@@ -24,20 +25,6 @@ constexpr size_t kExpireBudgetPerCron = 20000;
 constexpr auto kShutdownGrace = std::chrono::seconds(5);
 constexpr int kMetricsPortOffset = 9121 - 6379;
 
-constexpr std::string_view kProtectedModeDenied =
-    "-DENIED Crescent is running in protected mode because protected mode is enabled and no "
-    "password is set for the default user. In this mode connections are only accepted from "
-    "the loopback interface. If you want to connect from external computers to Crescent you "
-    "may adopt one of the following solutions: 1) Just disable protected mode sending the "
-    "command 'CONFIG SET protected-mode no' from the loopback interface by connecting to "
-    "Crescent from the same host the server is running, however MAKE SURE Crescent is not "
-    "publicly accessible from internet if you do so. Use CONFIG REWRITE to make this change "
-    "permanent. 2) Alternatively you can just disable the protected mode by editing the "
-    "Crescent configuration file, and setting the protected mode option to 'no', and then "
-    "restarting the server. 3) If you started the server manually just for testing, restart "
-    "it with the '--protected-mode no' option. 4) Set up an authentication password for the "
-    "default user. NOTE: You only need to do one of the above things in order for the server "
-    "to start accepting connections from the outside.\r\n";
 
 // The cores this process may run on (its affinity mask: a container's cpuset or a
 // taskset), which is what busy polling competes for.
@@ -309,15 +296,17 @@ void Server::Accept(asio::ip::tcp::acceptor* acceptor, asio::ssl::context* tls) 
       boost::system::error_code e1, e2;
       auto remote = socket.remote_endpoint(e1);
       auto local = socket.local_endpoint(e2);
+      static const std::string kReply = fmt::format("-{}\r\n", errors::kMaxClients);
+      static const std::string kProtectedModeReply =
+          fmt::format("-{}\r\n", errors::kProtectedModeDenied);
       if (client_count() >= static_cast<size_t>(config_->Int(OptionId::kMaxClients))) {
         stats_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
-        static constexpr std::string_view kReply = "-ERR max number of clients reached\r\n";
         // A TLS client could not read a plain-text reply: it is just closed (as Redis).
         if (!tls) asio::write(socket, asio::buffer(kReply), e1);
         socket.close(e1);
       } else if (!e1 && ProtectedModeRefuses(remote.address())) {
         stats_.rejected_connections.fetch_add(1, std::memory_order_relaxed);
-        if (!tls) asio::write(socket, asio::buffer(kProtectedModeDenied), e1);
+        if (!tls) asio::write(socket, asio::buffer(kProtectedModeReply), e1);
         socket.close(e1);
       } else if (!e1 && !e2) {
         auto client = std::make_unique<Client>(NextClientId(), Endpoint(remote), Endpoint(local),

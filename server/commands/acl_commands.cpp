@@ -36,13 +36,11 @@ void AclHelp(CommandContext& ctx) {
   for (auto line : kLines) ctx.reply.SimpleString(line);
 }
 
-constexpr uint32_t kFlags = kCmdLoading | kCmdStale;
-
 const CommandSpec kSubcommands[] = {
-    {"help", 2, kFlags, 0, 0, 0, AclHelp, "server", "Returns helpful text about the different subcommands.", "6.0.0"},
-    {"list", 2, kFlags | kCmdAdmin, 0, 0, 0, AclList, "server", "Dumps the effective rules in ACL file format.", "6.0.0"},
-    {"users", 2, kFlags | kCmdAdmin, 0, 0, 0, AclUsers, "server", "Lists all ACL users.", "6.0.0"},
-    {"whoami", 2, kFlags, 0, 0, 0, AclWhoAmI, "server", "Returns the authenticated username of the current connection.", "6.0.0"},
+    {"help", 2, 0, 0, 0, 0, AclHelp, "server", "Returns helpful text about the different subcommands.", "6.0.0"},
+    {"list", 2, kCmdAdmin, 0, 0, 0, AclList, "server", "Dumps the effective rules in ACL file format.", "6.0.0"},
+    {"users", 2, kCmdAdmin, 0, 0, 0, AclUsers, "server", "Lists all ACL users.", "6.0.0"},
+    {"whoami", 2, 0, 0, 0, 0, AclWhoAmI, "server", "Returns the authenticated username of the current connection.", "6.0.0"},
 };
 
 const CommandSpec kCommands[] = {

@@ -61,7 +61,7 @@ void Hello(CommandContext& ctx) {
   size_t i = 1;
   if (ctx.args.size() >= 2) {
     auto v = ParseInt64(ctx.args[1]);
-    if (!v) return ctx.Error("ERR Protocol version is not an integer or out of range");
+    if (!v) return ctx.Error(errors::kProtocolNotInteger);
     if (*v < 2 || *v > 3) return ctx.Error(errors::kNoProto);
     proto = *v;
     i = 2;
@@ -76,20 +76,17 @@ void Hello(CommandContext& ctx) {
     } else if (EqualsIgnoreCase(ctx.args[i], "SETNAME") && more) {
       name = ctx.args[++i];
     } else {
-      return ctx.Error(fmt::format("ERR Syntax error in HELLO option '{}'", ctx.args[i]));
+      return ctx.Error(errors::HelloSyntax(ctx.args[i]));
     }
   }
   if (user && !Authenticate(ctx, *user, *password, true)) return;
   if (AuthRequired(ctx.server, ctx.client)) {
-    return ctx.Error(
-        "NOAUTH HELLO must be called with the client already authenticated, otherwise the "
-        "HELLO AUTH <user> <pass> option can be used to authenticate the client and "
-        "select the RESP protocol version at the same time");
+    return ctx.Error(errors::kHelloNoAuth);
   }
   if (name) {
     for (char c : *name) {
       if (c < '!' || c > '~') {
-        return ctx.Error("ERR Client names cannot contain spaces, newlines or special characters.");
+        return ctx.Error(errors::kBadClientName);
       }
     }
     ctx.client.set_name(std::string(*name));
@@ -136,7 +133,7 @@ void ClientId(CommandContext& ctx) { ctx.reply.Integer(static_cast<int64_t>(ctx.
 
 void ClientSetName(CommandContext& ctx) {
   if (!ValidClientName(ctx.args[2])) {
-    return ctx.Error("ERR Client names cannot contain spaces, newlines or special characters.");
+    return ctx.Error(errors::kBadClientName);
   }
   ctx.client.set_name(std::string(ctx.args[2]));
   ctx.reply.Ok();
@@ -151,38 +148,48 @@ void ClientGetName(CommandContext& ctx) {
 void ClientSetInfo(CommandContext& ctx) {
   std::string value(ctx.args[3]);
   if (!ValidClientName(value)) {
-    return ctx.Error(fmt::format(
-        "ERR {} cannot contain spaces, newlines or special characters.", ctx.args[2]));
+    return ctx.Error(errors::BadClientInfoValue(ctx.args[2]));
   }
   if (EqualsIgnoreCase(ctx.args[2], "lib-name")) {
     ctx.client.set_lib(&value, nullptr);
   } else if (EqualsIgnoreCase(ctx.args[2], "lib-ver")) {
     ctx.client.set_lib(nullptr, &value);
   } else {
-    return ctx.Error(fmt::format("ERR Unrecognized option '{}'", ctx.args[2]));
+    return ctx.Error(errors::UnrecognizedClientInfoOption(ctx.args[2]));
   }
   ctx.reply.Ok();
 }
 
+// CLIENT TYPE names: every client of Crescent is "normal" (no replicas, no pub/sub), so
+// a filter on another type matches none. Replies and returns false for an unknown type.
+bool ParseClientType(CommandContext& ctx, std::string_view type, bool* matches_normal) {
+  if (!EqualsIgnoreCase(type, "normal") && !EqualsIgnoreCase(type, "master") &&
+      !EqualsIgnoreCase(type, "replica") && !EqualsIgnoreCase(type, "pubsub")) {
+    ctx.Error(errors::UnknownClientType(type));
+    return false;
+  }
+  *matches_normal = EqualsIgnoreCase(type, "normal");
+  return true;
+}
+
+// CLIENT LIST [TYPE type | ID id [id ...]]: one filter or none, as Redis 7.0 takes it.
 void ClientList(CommandContext& ctx) {
   std::vector<uint64_t> ids;
-  for (size_t i = 2; i < ctx.args.size(); ++i) {
-    if (EqualsIgnoreCase(ctx.args[i], "TYPE") && i + 1 < ctx.args.size()) {
-      std::string_view type = ctx.args[++i];
-      if (!EqualsIgnoreCase(type, "normal") && !EqualsIgnoreCase(type, "master") &&
-          !EqualsIgnoreCase(type, "replica") && !EqualsIgnoreCase(type, "pubsub")) {
-        return ctx.Error(fmt::format("ERR Unknown client type '{}'", type));
-      }
-      if (!EqualsIgnoreCase(type, "normal")) return ctx.reply.Verbatim("txt", "");
-    } else if (EqualsIgnoreCase(ctx.args[i], "ID") && i + 1 < ctx.args.size()) {
-      for (++i; i < ctx.args.size(); ++i) {
-        auto id = ParseInt64(ctx.args[i]);
-        if (!id || *id <= 0) return ctx.Error("ERR Invalid client ID");
-        ids.push_back(static_cast<uint64_t>(*id));
-      }
-    } else {
-      return ctx.Error(errors::kSyntax);
+  size_t argc = ctx.args.size();
+  if (argc == 4 && EqualsIgnoreCase(ctx.args[2], "TYPE")) {
+    bool normal = false;
+    if (!ParseClientType(ctx, ctx.args[3], &normal)) return;
+    if (!normal) return ctx.reply.Verbatim("txt", "");
+  } else if (argc > 3 && EqualsIgnoreCase(ctx.args[2], "ID")) {
+    // An id of 0 or less is no client's, but not an error (as Redis 7.0).
+    for (size_t i = 3; i < argc; ++i) {
+      auto id = ParseInt64(ctx.args[i]);
+      if (!id) return ctx.Error(errors::kInvalidClientId);
+      if (*id > 0) ids.push_back(static_cast<uint64_t>(*id));
     }
+    if (ids.empty()) return ctx.reply.Verbatim("txt", "");
+  } else if (argc != 2) {
+    return ctx.Error(errors::kSyntax);
   }
   std::string out;
   for (const auto& connection : ctx.server.Clients()) {
@@ -219,25 +226,29 @@ void ClientKill(CommandContext& ctx) {
   std::optional<uint64_t> id;
   std::optional<std::string_view> addr, laddr, user;
   bool skip_me = true;
+  bool type_matches = true;  // TYPE normal, or no TYPE: every client
   if (ctx.args.size() % 2 != 0) return ctx.Error(errors::kSyntax);
   for (size_t i = 2; i + 1 < ctx.args.size(); i += 2) {
     std::string_view option = ctx.args[i];
     std::string_view value = ctx.args[i + 1];
     if (EqualsIgnoreCase(option, "ID")) {
       auto v = ParseInt64(value);
-      if (!v || *v <= 0) return ctx.Error("ERR client-id should be greater than 0");
+      if (!v || *v <= 0) return ctx.Error(errors::kClientIdNotPositive);
       id = static_cast<uint64_t>(*v);
     } else if (EqualsIgnoreCase(option, "ADDR")) {
       addr = value;
     } else if (EqualsIgnoreCase(option, "LADDR")) {
       laddr = value;
     } else if (EqualsIgnoreCase(option, "USER")) {
+      // As Redis: a user that does not exist is an error, not a filter matching none.
+      bool known = value == "default";
+      for (const auto& u : ctx.server.config().users()) known = known || u.name == value;
+      if (!known) return ctx.Error(errors::NoSuchUser(value));
       user = value;
     } else if (EqualsIgnoreCase(option, "TYPE")) {
-      if (!EqualsIgnoreCase(value, "normal") && !EqualsIgnoreCase(value, "master") &&
-          !EqualsIgnoreCase(value, "replica") && !EqualsIgnoreCase(value, "pubsub")) {
-        return ctx.Error(fmt::format("ERR Unknown client type '{}'", value));
-      }
+      bool normal = false;
+      if (!ParseClientType(ctx, value, &normal)) return;
+      type_matches = type_matches && normal;
     } else if (EqualsIgnoreCase(option, "SKIPME")) {
       if (EqualsIgnoreCase(value, "yes")) {
         skip_me = true;
@@ -251,6 +262,7 @@ void ClientKill(CommandContext& ctx) {
     }
   }
   int64_t killed = 0;
+  if (!type_matches) return ctx.reply.Integer(0);
   for (const auto& connection : ctx.server.Clients()) {
     Client& c = connection->client();
     if (id && c.id() != *id) continue;
@@ -363,7 +375,7 @@ void ClientHelp(CommandContext& ctx) {
   for (auto line : kLines) ctx.reply.SimpleString(line);
 }
 
-constexpr uint32_t kConn = kCmdConnection | kCmdLoading | kCmdStale;
+constexpr uint32_t kConn = kCmdConnection;
 
 const CommandSpec kClientSubcommands[] = {
     {"getname", 2, kConn, 0, 0, 0, ClientGetName, "connection", "Returns the name of the connection.", "2.6.9"},

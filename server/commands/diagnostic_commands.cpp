@@ -61,10 +61,10 @@ void LatencyHelp(CommandContext& ctx) {
   for (auto line : kLines) ctx.reply.SimpleString(line);
 }
 
-constexpr uint32_t kDiag = kCmdAdmin | kCmdLoading | kCmdStale;
+constexpr uint32_t kDiag = kCmdAdmin;
 
 const CommandSpec kLatencySubcommands[] = {
-    {"help", 2, kCmdLoading | kCmdStale, 0, 0, 0, LatencyHelp, "server", "Returns helpful text about the different subcommands.", "2.8.13"},
+    {"help", 2, 0, 0, 0, 0, LatencyHelp, "server", "Returns helpful text about the different subcommands.", "2.8.13"},
     {"history", 3, kDiag, 0, 0, 0, LatencyHistory, "server", "Returns timestamp-latency samples for an event.", "2.8.13"},
     {"latest", 2, kDiag, 0, 0, 0, LatencyLatest, "server", "Returns the latest latency samples for all events.", "2.8.13"},
     {"reset", -2, kDiag, 0, 0, 0, LatencyReset, "server", "Resets the latency data for one or more events.", "2.8.13"},

@@ -1,4 +1,5 @@
 // COMMAND and its subcommands (COUNT, INFO, DOCS, LIST), answered from the command table.
+#include "common/glob.h"
 #include "server/command.h"
 #include "server/command_docs.h"
 #include "server/command_table.h"
@@ -17,8 +18,6 @@ std::vector<std::string_view> FlagNames(uint32_t flags) {
   if (flags & kCmdDenyOom) out.push_back("denyoom");
   if (flags & kCmdAdmin) out.push_back("admin");
   if (flags & kCmdNoAuth) out.push_back("no_auth");
-  if (flags & kCmdLoading) out.push_back("loading");
-  if (flags & kCmdStale) out.push_back("stale");
   if (flags & kCmdFast) out.push_back("fast");
   if (flags & kCmdNoMulti) out.push_back("no_multi");
   return out;
@@ -196,10 +195,51 @@ void CommandDocs(CommandContext& ctx) {
   }
 }
 
+// COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN glob]: every command and
+// subcommand ("config|get"), as Redis 7.0 lists them. No module is loaded, so MODULE
+// matches none; an unknown category matches none too (not an error, as Redis).
 void CommandList(CommandContext& ctx) {
-  if (ctx.args.size() != 2) return ctx.Error(errors::kSyntax);
+  enum class Filter { kNone, kModule, kAclCategory, kPattern };
+  Filter filter = Filter::kNone;
+  std::string_view value;
+  if (ctx.args.size() == 5 && EqualsIgnoreCase(ctx.args[2], "FILTERBY")) {
+    value = ctx.args[4];
+    if (EqualsIgnoreCase(ctx.args[3], "MODULE")) {
+      filter = Filter::kModule;
+    } else if (EqualsIgnoreCase(ctx.args[3], "ACLCAT")) {
+      filter = Filter::kAclCategory;
+    } else if (EqualsIgnoreCase(ctx.args[3], "PATTERN")) {
+      filter = Filter::kPattern;
+    } else {
+      return ctx.Error(errors::kSyntax);
+    }
+  } else if (ctx.args.size() != 2) {
+    return ctx.Error(errors::kSyntax);
+  }
+  std::string category = "@" + std::string(value);
+  auto listed = [&](const CommandEntry& e) {
+    switch (filter) {
+      case Filter::kNone:
+        return true;
+      case Filter::kModule:
+        return false;
+      case Filter::kAclCategory:
+        for (const auto& c : AclCategories(*e.spec)) {
+          if (EqualsIgnoreCase(c, category)) return true;
+        }
+        return false;
+      case Filter::kPattern:
+        return GlobMatch(value, e.full_name, true);
+    }
+    return false;
+  };
   std::vector<std::string_view> names;
-  ctx.server.commands().ForEach([&](const CommandEntry& e) { names.push_back(e.full_name); });
+  ctx.server.commands().ForEach([&](const CommandEntry& e) {
+    if (listed(e)) names.push_back(e.full_name);
+    for (const auto& [name, sub] : e.subcommands) {
+      if (listed(*sub)) names.push_back(sub->full_name);
+    }
+  });
   ctx.reply.Array(names.size());
   for (auto n : names) ctx.reply.Bulk(n);
 }
@@ -217,18 +257,16 @@ void CommandHelp(CommandContext& ctx) {
   for (auto line : kLines) ctx.reply.SimpleString(line);
 }
 
-constexpr uint32_t kFlags = kCmdLoading | kCmdStale;
-
 const CommandSpec kSubcommands[] = {
-    {"count", 2, kFlags, 0, 0, 0, CommandCount, "server", "Returns a count of commands.", "2.8.13"},
-    {"docs", -2, kFlags, 0, 0, 0, CommandDocs, "server", "Returns documentary information about one, multiple or all commands.", "7.0.0"},
-    {"help", 2, kFlags, 0, 0, 0, CommandHelp, "server", "Returns helpful text about the different subcommands.", "5.0.0"},
-    {"info", -2, kFlags, 0, 0, 0, CommandInfo, "server", "Returns information about one, multiple or all commands.", "2.8.13"},
-    {"list", -2, kFlags, 0, 0, 0, CommandList, "server", "Returns a list of command names.", "7.0.0"},
+    {"count", 2, 0, 0, 0, 0, CommandCount, "server", "Returns a count of commands.", "2.8.13"},
+    {"docs", -2, 0, 0, 0, 0, CommandDocs, "server", "Returns documentary information about one, multiple or all commands.", "7.0.0"},
+    {"help", 2, 0, 0, 0, 0, CommandHelp, "server", "Returns helpful text about the different subcommands.", "5.0.0"},
+    {"info", -2, 0, 0, 0, 0, CommandInfo, "server", "Returns information about one, multiple or all commands.", "2.8.13"},
+    {"list", -2, 0, 0, 0, 0, CommandList, "server", "Returns a list of command names.", "7.0.0"},
 };
 
 const CommandSpec kCommands[] = {
-    {"command", -1, kFlags, 0, 0, 0, CommandAll, "server", "Returns detailed information about all commands.", "2.8.13", kSubcommands},
+    {"command", -1, 0, 0, 0, 0, CommandAll, "server", "Returns detailed information about all commands.", "2.8.13", kSubcommands},
 };
 
 }  // namespace

@@ -140,9 +140,8 @@ void ExpireTime(CommandContext& ctx) { TtlGeneric(ctx, TtlOutput::kUnixSeconds);
 void PExpireTime(CommandContext& ctx) { TtlGeneric(ctx, TtlOutput::kUnixMilliseconds); }
 
 // EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT with NX / XX / GT / LT, as Redis 7.
+// As Redis, the options are checked before the time is read.
 void ExpireGeneric(CommandContext& ctx, bool seconds, bool relative) {
-  auto when = ParseInt64(ctx.args[2]);
-  if (!when) return ctx.Error(errors::kNotInteger);
   bool nx = false, xx = false, gt = false, lt = false;
   for (size_t i = 3; i < ctx.args.size(); ++i) {
     std::string_view a = ctx.args[i];
@@ -155,13 +154,15 @@ void ExpireGeneric(CommandContext& ctx, bool seconds, bool relative) {
     } else if (EqualsIgnoreCase(a, "LT")) {
       lt = true;
     } else {
-      return ctx.Error(fmt::format("ERR Unsupported option {}", a));
+      return ctx.Error(errors::ExpireUnsupportedOption(a));
     }
   }
   if (nx && (xx || gt || lt)) {
-    return ctx.Error("ERR NX and XX, GT or LT options at the same time are not compatible");
+    return ctx.Error(errors::kExpireNxConflict);
   }
-  if (gt && lt) return ctx.Error("ERR GT and LT options at the same time are not compatible");
+  if (gt && lt) return ctx.Error(errors::kExpireGtLtConflict);
+  auto when = ParseInt64(ctx.args[2]);
+  if (!when) return ctx.Error(errors::kNotInteger);
 
   int64_t deadline = *when;
   if (seconds) {
@@ -276,6 +277,9 @@ void Copy(CommandContext& ctx) {
 
 constexpr uint32_t kR = kCmdRead;
 constexpr uint32_t kW = kCmdWrite;
+// RENAME moves the value under a new key, whose node is allocated in the pool: unlike
+// Redis's, it can find no room (and then fails with OOM), so it is deny-oom here.
+constexpr uint32_t kRename = kW | kCmdDenyOom;
 
 const CommandSpec kCommands[] = {
     {"copy", -3, kW | kCmdDenyOom, 1, 2, 1, Copy, "generic", "Copies the value of a key to a new key.", "6.2.0"},
@@ -291,8 +295,8 @@ const CommandSpec kCommands[] = {
     {"pexpiretime", 2, kR | kCmdFast, 1, 1, 1, PExpireTime, "generic", "Returns the expiration time of a key as a Unix milliseconds timestamp.", "7.0.0"},
     {"pttl", 2, kR | kCmdFast, 1, 1, 1, PTtl, "generic", "Returns the expiration time in milliseconds of a key.", "2.6.0"},
     {"randomkey", 1, kR, 0, 0, 0, RandomKey, "generic", "Returns a random key name from the database.", "1.0.0"},
-    {"rename", 3, kW, 1, 2, 1, Rename, "generic", "Renames a key and overwrites the destination.", "1.0.0"},
-    {"renamenx", 3, kW | kCmdFast, 1, 2, 1, RenameNx, "generic", "Renames a key only when the target key name doesn't exist.", "1.0.0"},
+    {"rename", 3, kRename, 1, 2, 1, Rename, "generic", "Renames a key and overwrites the destination.", "1.0.0"},
+    {"renamenx", 3, kRename | kCmdFast, 1, 2, 1, RenameNx, "generic", "Renames a key only when the target key name doesn't exist.", "1.0.0"},
     {"scan", -2, kR, 0, 0, 0, Scan, "generic", "Iterates over the key names in the database.", "2.8.0"},
     {"touch", -2, kR | kCmdFast, 1, -1, 1, Exists, "generic", "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "3.2.1"},
     {"ttl", 2, kR | kCmdFast, 1, 1, 1, Ttl, "generic", "Returns the expiration time in seconds of a key.", "1.0.0"},

@@ -90,10 +90,10 @@ constexpr uint32_t kAdmin = kCmdAdmin;
 
 const CommandSpec kCommands[] = {
     {"bgsave", -1, kAdmin, 0, 0, 0, BgSave, "server", "Asynchronously saves the database(s) to disk.", "1.0.0"},
-    {"lastsave", 1, kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, LastSave, "server", "Returns the Unix timestamp of the last successful save to disk.", "1.0.0"},
-    {"role", 1, kCmdFast | kCmdLoading | kCmdStale, 0, 0, 0, Role, "server", "Returns the replication role.", "2.8.12"},
+    {"lastsave", 1, kCmdFast, 0, 0, 0, LastSave, "server", "Returns the Unix timestamp of the last successful save to disk.", "1.0.0"},
+    {"role", 1, kCmdFast, 0, 0, 0, Role, "server", "Returns the replication role.", "2.8.12"},
     {"save", 1, kAdmin | kCmdNoMulti, 0, 0, 0, Save, "server", "Synchronously saves the database(s) to disk.", "1.0.0"},
-    {"shutdown", -1, kAdmin | kCmdNoMulti | kCmdLoading | kCmdStale, 0, 0, 0, Shutdown, "server", "Synchronously saves the database(s) to disk and shuts down the Redis server.", "1.0.0"},
+    {"shutdown", -1, kAdmin | kCmdNoMulti, 0, 0, 0, Shutdown, "server", "Synchronously saves the database(s) to disk and shuts down the Redis server.", "1.0.0"},
     {"wait", 3, 0, 0, 0, 0, Wait, "generic", "Blocks until the asynchronous replication of all preceding write commands sent by the connection is completed.", "3.0.0"},
 };
 

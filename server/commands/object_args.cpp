@@ -15,19 +15,30 @@ constexpr int64_t kMaxReplicas = 16;
 bool ParsePutOptions(CommandContext& ctx, std::span<const std::string_view> args,
                      storage::PutOptions* out) {
   auto invalid = [&](std::string_view why) {
-    ctx.Error(fmt::format("INVALID_PARAMS {}", why));
+    ctx.Error(errors::InvalidParams(why));
     return false;
   };
+  auto syntax = [&] {
+    ctx.Error(errors::kSyntax);
+    return false;
+  };
+  // Each option at most once (ERR syntax error otherwise): a second REPLICAS or TTL is
+  // more likely a mistake than an intent that the last one wins. SOFTPIN and HARDPIN may
+  // come together: they are separate properties, and QUERY reports both.
+  bool replicas = false, softpin = false, hardpin = false, prefer = false, samenode = false,
+       ttl = false;
   for (size_t i = 0; i < args.size(); ++i) {
     std::string_view a = args[i];
     bool has_next = i + 1 < args.size();
-    if (EqualsIgnoreCase(a, "REPLICAS") && has_next) {
+    if (EqualsIgnoreCase(a, "REPLICAS") && has_next && !replicas) {
+      replicas = true;
       auto n = ParseInt64(args[++i]);
       if (!n || *n < 1 || *n > kMaxReplicas) {
         return invalid(fmt::format("REPLICAS must be between 1 and {}", kMaxReplicas));
       }
       out->config.replicas = static_cast<uint32_t>(*n);
-    } else if (EqualsIgnoreCase(a, "SOFTPIN")) {
+    } else if (EqualsIgnoreCase(a, "SOFTPIN") && !softpin) {
+      softpin = true;
       out->config.soft_pin = true;
       // An optional duration in milliseconds follows.
       if (has_next) {
@@ -37,9 +48,11 @@ bool ParsePutOptions(CommandContext& ctx, std::span<const std::string_view> args
           ++i;
         }
       }
-    } else if (EqualsIgnoreCase(a, "HARDPIN")) {
+    } else if (EqualsIgnoreCase(a, "HARDPIN") && !hardpin) {
+      hardpin = true;
       out->config.hard_pin = true;
-    } else if (EqualsIgnoreCase(a, "PREFER") && has_next) {
+    } else if (EqualsIgnoreCase(a, "PREFER") && has_next && !prefer) {
+      prefer = true;
       std::string_view list = args[++i];
       while (!list.empty()) {
         size_t comma = list.find(',');
@@ -47,17 +60,18 @@ bool ParsePutOptions(CommandContext& ctx, std::span<const std::string_view> args
         if (!name.empty()) out->config.preferred_segments.emplace_back(name);
         list = comma == std::string_view::npos ? std::string_view() : list.substr(comma + 1);
       }
-    } else if (EqualsIgnoreCase(a, "SAMENODE")) {
+    } else if (EqualsIgnoreCase(a, "SAMENODE") && !samenode) {
+      samenode = true;
       out->config.same_node = true;
-    } else if (EqualsIgnoreCase(a, "TTL") && has_next) {
+    } else if (EqualsIgnoreCase(a, "TTL") && has_next && !ttl) {
+      ttl = true;
       auto ms = ParseInt64(args[++i]);
       if (!ms || *ms <= 0 || *ms > INT64_MAX - ctx.now_ms) {
         return invalid("TTL must be a positive number of milliseconds");
       }
       out->expire_at_ms = ctx.now_ms + *ms;
     } else {
-      ctx.Error(errors::kSyntax);
-      return false;
+      return syntax();
     }
   }
   return true;
@@ -69,7 +83,7 @@ std::unique_ptr<RE2> CompileKeyPattern(CommandContext& ctx, std::string_view pat
   options.set_max_mem(ctx.server.config().Int(config::OptionId::kRegexMaxProgramSize));
   auto re = std::make_unique<RE2>(re2::StringPiece(pattern.data(), pattern.size()), options);
   if (!re->ok()) {
-    ctx.Error(fmt::format("INVALID_PARAMS invalid regular expression: {}", re->error()));
+    ctx.Error(errors::InvalidRegex(re->error()));
     return nullptr;
   }
   return re;

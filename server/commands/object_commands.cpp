@@ -51,10 +51,10 @@ void Upsert(CommandContext& ctx) { PutGeneric(ctx, true); }
 // option names. Replies with one result per key.
 void BatchPut(CommandContext& ctx) {
   auto n = ParseInt64(ctx.args[1]);
-  if (!n || *n < 1) return ctx.Error("INVALID_PARAMS numkeys must be a positive integer");
+  if (!n || *n < 1) return ctx.Error(errors::kNumKeysNotPositive);
   size_t count = static_cast<size_t>(*n);
   if (count > (ctx.args.size() - 2) / 2) {
-    return ctx.Error("INVALID_PARAMS numkeys is larger than the number of key value pairs");
+    return ctx.Error(errors::kNumKeysTooLarge);
   }
   storage::PutOptions options;
   options.overwrite = false;
@@ -127,8 +127,12 @@ void QueryRegex(CommandContext& ctx) {
   }
 }
 
-bool ParseForce(CommandContext& ctx, std::string_view arg, bool* force) {
-  if (!EqualsIgnoreCase(arg, "FORCE")) {
+// The optional FORCE that closes REMOVE, REMOVEREGEX and REMOVEALL: args[at], if there
+// is one, must be FORCE and must be the last argument. Replies and returns false if not.
+bool ParseTrailingForce(CommandContext& ctx, size_t at, bool* force) {
+  *force = false;
+  if (ctx.args.size() <= at) return true;
+  if (ctx.args.size() > at + 1 || !EqualsIgnoreCase(ctx.args[at], "FORCE")) {
     ctx.Error(errors::kSyntax);
     return false;
   }
@@ -138,14 +142,15 @@ bool ParseForce(CommandContext& ctx, std::string_view arg, bool* force) {
 
 void Remove(CommandContext& ctx) {
   bool force = false;
-  if (ctx.args.size() == 3 && !ParseForce(ctx, ctx.args[2], &force)) return;
+  if (!ParseTrailingForce(ctx, 2, &force)) return;
   Status s = ctx.store.RemoveObject(ctx.args[1], force);
   if (s.code() == StatusCode::kNotFound) return ctx.reply.Integer(0);
   if (!s.ok()) return ctx.Error(errors::ErrorText(s, ErrorStyle::kObject));
   ctx.reply.Integer(1);
 }
 
-// BATCHREMOVE [FORCE] key [key ...]: one result per key (1, 0 or an error).
+// BATCHREMOVE [FORCE] key [key ...]: one result per key (1, 0 or an error). A lone
+// FORCE is a key named FORCE, since at least one key is required.
 void BatchRemove(CommandContext& ctx) {
   bool force = EqualsIgnoreCase(ctx.args[1], "FORCE") && ctx.args.size() > 2;
   size_t first = force ? 2 : 1;
@@ -164,7 +169,7 @@ void BatchRemove(CommandContext& ctx) {
 
 void RemoveRegex(CommandContext& ctx) {
   bool force = false;
-  if (ctx.args.size() == 3 && !ParseForce(ctx, ctx.args[2], &force)) return;
+  if (!ParseTrailingForce(ctx, 2, &force)) return;
   auto re = CompileKeyPattern(ctx, ctx.args[1]);
   if (!re) return;
   size_t removed = ctx.store.RemoveIf(
@@ -177,7 +182,7 @@ void RemoveRegex(CommandContext& ctx) {
 
 void RemoveAll(CommandContext& ctx) {
   bool force = false;
-  if (ctx.args.size() == 2 && !ParseForce(ctx, ctx.args[1], &force)) return;
+  if (!ParseTrailingForce(ctx, 1, &force)) return;
   size_t removed = ctx.store.RemoveIf([](std::string_view) { return true; }, force);
   ctx.reply.Integer(static_cast<int64_t>(removed));
 }

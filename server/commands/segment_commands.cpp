@@ -11,8 +11,6 @@ namespace crescent::server {
 
 namespace {
 
-using errors::ErrorStyle;
-
 void WriteSegment(protocol::ReplyWriter& reply, const storage::SegmentInfo& s) {
   reply.Map(4);
   reply.Bulk("name");
@@ -28,16 +26,23 @@ void WriteSegment(protocol::ReplyWriter& reply, const storage::SegmentInfo& s) {
 void SegmentMount(CommandContext& ctx) {
   auto size = config::ParseSize(ctx.args[3]);
   if (!size.ok() || *size < (1 << 20)) {
-    return ctx.Error("INVALID_PARAMS segment size must be at least 1MB, such as 512MB or 4GB");
+    return ctx.Error(errors::kSegmentSizeTooSmall);
   }
+  if (ctx.args[2].empty()) return ctx.Error(errors::InvalidParams("a segment needs a name"));
   Status s = ctx.store.MountSegment(std::string(ctx.args[2]), static_cast<size_t>(*size));
-  if (!s.ok()) return ctx.Error(errors::ErrorText(s, ErrorStyle::kObject));
+  if (!s.ok()) return ctx.Error(errors::SegmentErrorText(s, ctx.args[2]));
   ctx.reply.Ok();
 }
 
 void SegmentUnmount(CommandContext& ctx) {
   auto dropped = ctx.store.UnmountSegment(ctx.args[2]);
-  if (!dropped.ok()) return ctx.Error(errors::ErrorText(dropped.status(), ErrorStyle::kObject));
+  if (!dropped.ok()) {
+    // The only argument the store refuses is the node's own segment.
+    if (dropped.status().code() == StatusCode::kInvalidArgument) {
+      return ctx.Error(errors::HomeSegmentNotUnmountable(ctx.args[2]));
+    }
+    return ctx.Error(errors::SegmentErrorText(dropped.status(), ctx.args[2]));
+  }
   ctx.reply.Integer(static_cast<int64_t>(*dropped));
 }
 
@@ -51,7 +56,7 @@ void SegmentQuery(CommandContext& ctx) {
   for (const auto& s : ctx.store.Segments()) {
     if (s.name == ctx.args[2]) return WriteSegment(ctx.reply, s);
   }
-  ctx.Error(fmt::format("SEGMENT_NOT_FOUND no segment named '{}'", ctx.args[2]));
+  ctx.Error(errors::SegmentNotFound(ctx.args[2]));
 }
 
 void SegmentHelp(CommandContext& ctx) {
@@ -67,7 +72,7 @@ void SegmentHelp(CommandContext& ctx) {
 }
 
 const CommandSpec kSubcommands[] = {
-    {"help", 2, kCmdLoading | kCmdStale, 0, 0, 0, SegmentHelp, "segment", "Returns helpful text about the different subcommands.", "0.1.0"},
+    {"help", 2, 0, 0, 0, 0, SegmentHelp, "segment", "Returns helpful text about the different subcommands.", "0.1.0"},
     {"list", 2, 0, 0, 0, 0, SegmentList, "segment", "Lists the mounted segments.", "0.1.0"},
     {"mount", 4, kCmdAdmin, 0, 0, 0, SegmentMount, "segment", "Mounts a new memory segment.", "0.1.0"},
     {"query", 3, 0, 0, 0, 0, SegmentQuery, "segment", "Returns a segment's capacity and use.", "0.1.0"},

@@ -73,20 +73,20 @@ void ApplyRuntimeChange(CommandContext& ctx, std::string_view name) {
 }
 
 void ConfigSet(CommandContext& ctx) {
-  if (ctx.args.size() % 2 != 0) return ctx.Error(errors::WrongArity("config|set"));
+  // Fewer than one pair is an arity error (the dispatcher's); a name without a value
+  // after at least one pair is a syntax error, as Redis 7.0 answers.
+  if (ctx.args.size() % 2 != 0) return ctx.Error(errors::kSyntax);
   std::vector<std::pair<std::string, std::string>> pairs;
   for (size_t i = 2; i + 1 < ctx.args.size(); i += 2) {
     for (const auto& p : pairs) {
       if (EqualsIgnoreCase(p.first, ctx.args[i])) {
-        return ctx.Error(fmt::format(
-            "ERR CONFIG SET failed (possibly related to argument '{}') - duplicate parameter",
-            ctx.args[i]));
+        return ctx.Error(errors::ConfigSetDuplicate(ctx.args[i]));
       }
     }
     pairs.emplace_back(ctx.args[i], ctx.args[i + 1]);
   }
   Status s = ctx.server.config().SetAtRuntime(pairs);
-  if (!s.ok()) return ctx.Error("ERR " + s.message());
+  if (!s.ok()) return ctx.Error(errors::ConfigSetFailed(s.message()));
   for (const auto& p : pairs) ApplyRuntimeChange(ctx, p.first);
   ctx.reply.Ok();
 }
@@ -119,7 +119,7 @@ void ConfigResetStat(CommandContext& ctx) {
 void ConfigRewrite(CommandContext& ctx) {
   config::Config& cfg = ctx.server.config();
   std::string path = cfg.String(OptionId::kConfig);
-  if (path.empty()) return ctx.Error("ERR The server is running without a config file");
+  if (path.empty()) return ctx.Error(errors::kNoConfigFile);
   std::string text = "# Written by CONFIG REWRITE: the options that differ from their defaults.\n";
   config::Config defaults;
   for (const auto& spec : config::AllOptions()) {
@@ -138,11 +138,11 @@ void ConfigRewrite(CommandContext& ctx) {
     std::ofstream f(temp, std::ios::trunc);
     f << text;
     f.flush();
-    if (!f) return ctx.Error(fmt::format("ERR Rewriting config file: cannot write {}", temp));
+    if (!f) return ctx.Error(errors::RewriteCannotWrite(temp));
   }
   std::error_code ec;
   std::filesystem::rename(temp, path, ec);
-  if (ec) return ctx.Error(fmt::format("ERR Rewriting config file: {}", ec.message()));
+  if (ec) return ctx.Error(errors::RewriteFailed(ec.message()));
   ctx.reply.Ok();
 }
 
@@ -162,11 +162,17 @@ void ConfigHelp(CommandContext& ctx) {
   HelpReply(ctx, kLines);
 }
 
+// MEMORY USAGE key [SAMPLES count]: the count is checked as Redis checks it (an integer,
+// not negative; repeated, the last counts) though there is nothing to sample: a value
+// is one allocation whose size is known.
 void MemoryUsage(CommandContext& ctx) {
-  if (ctx.args.size() != 3 && ctx.args.size() != 5) return ctx.Error(errors::kSyntax);
-  if (ctx.args.size() == 5) {
-    if (!EqualsIgnoreCase(ctx.args[3], "SAMPLES")) return ctx.Error(errors::kSyntax);
-    if (!ParseInt64(ctx.args[4])) return ctx.Error(errors::kNotInteger);
+  for (size_t i = 3; i < ctx.args.size(); i += 2) {
+    if (!EqualsIgnoreCase(ctx.args[i], "SAMPLES") || i + 1 >= ctx.args.size()) {
+      return ctx.Error(errors::kSyntax);
+    }
+    auto samples = ParseInt64(ctx.args[i + 1]);
+    if (!samples) return ctx.Error(errors::kNotInteger);
+    if (*samples < 0) return ctx.Error(errors::kSyntax);
   }
   auto usage = ctx.store.MemoryUsage(ctx.args[2]);
   if (!usage) return ctx.reply.Null();
@@ -187,11 +193,11 @@ void SlowlogGet(CommandContext& ctx) {
   if (ctx.args.size() == 3) {
     auto v = ParseInt64(ctx.args[2]);
     if (!v || *v < -1) {
-      return ctx.Error("ERR count should be greater than or equal to -1");
+      return ctx.Error(errors::kSlowlogCount);
     }
     count = *v == -1 ? INT64_MAX : *v;
   } else if (ctx.args.size() > 3) {
-    return ctx.Error(errors::WrongArity("slowlog|get"));
+    return ctx.Error(errors::SubcommandSyntax(ctx.args[1], "slowlog"));
   }
   auto entries = ctx.server.slowlog().Get(static_cast<size_t>(count));
   ctx.reply.Array(entries.size());
@@ -226,24 +232,24 @@ void SlowlogHelp(CommandContext& ctx) {
   HelpReply(ctx, kLines);
 }
 
-constexpr uint32_t kAdmin = kCmdAdmin | kCmdLoading | kCmdStale;
+constexpr uint32_t kAdmin = kCmdAdmin;
 
 const CommandSpec kConfigSubcommands[] = {
     {"get", -3, kAdmin, 0, 0, 0, ConfigGet, "server", "Returns the effective values of configuration parameters.", "2.0.0"},
-    {"help", 2, kCmdLoading | kCmdStale, 0, 0, 0, ConfigHelp, "server", "Returns helpful text about the different subcommands.", "5.0.0"},
+    {"help", 2, 0, 0, 0, 0, ConfigHelp, "server", "Returns helpful text about the different subcommands.", "5.0.0"},
     {"resetstat", 2, kAdmin, 0, 0, 0, ConfigResetStat, "server", "Resets the server's statistics.", "2.0.0"},
     {"rewrite", 2, kAdmin, 0, 0, 0, ConfigRewrite, "server", "Persists the effective configuration to file.", "2.8.0"},
     {"set", -4, kAdmin, 0, 0, 0, ConfigSet, "server", "Sets configuration parameters in-flight.", "2.0.0"},
 };
 
 const CommandSpec kMemorySubcommands[] = {
-    {"help", 2, kCmdLoading | kCmdStale, 0, 0, 0, MemoryHelp, "server", "Returns helpful text about the different subcommands.", "4.0.0"},
+    {"help", 2, 0, 0, 0, 0, MemoryHelp, "server", "Returns helpful text about the different subcommands.", "4.0.0"},
     {"usage", -3, kCmdRead, 2, 2, 1, MemoryUsage, "server", "Estimates the memory usage of a key.", "4.0.0"},
 };
 
 const CommandSpec kSlowlogSubcommands[] = {
     {"get", -2, kAdmin, 0, 0, 0, SlowlogGet, "server", "Returns the slow log's entries.", "2.2.12"},
-    {"help", 2, kCmdLoading | kCmdStale, 0, 0, 0, SlowlogHelp, "server", "Show helpful text about the different subcommands", "6.2.0"},
+    {"help", 2, 0, 0, 0, 0, SlowlogHelp, "server", "Show helpful text about the different subcommands", "6.2.0"},
     {"len", 2, kAdmin, 0, 0, 0, SlowlogLen, "server", "Returns the number of entries in the slow log.", "2.2.12"},
     {"reset", 2, kAdmin, 0, 0, 0, SlowlogReset, "server", "Clears all entries from the slow log.", "2.2.12"},
 };
@@ -253,10 +259,10 @@ const CommandSpec kCommands[] = {
     {"dbsize", 1, kCmdRead | kCmdFast, 0, 0, 0, DbSize, "server", "Returns the number of keys in the database.", "1.0.0"},
     {"flushall", -1, kCmdWrite, 0, 0, 0, Flush, "server", "Removes all keys from all databases.", "1.0.0"},
     {"flushdb", -1, kCmdWrite, 0, 0, 0, Flush, "server", "Remove all keys from the current database.", "1.0.0"},
-    {"info", -1, kCmdLoading | kCmdStale, 0, 0, 0, Info, "server", "Returns information and statistics about the server.", "1.0.0"},
+    {"info", -1, 0, 0, 0, 0, Info, "server", "Returns information and statistics about the server.", "1.0.0"},
     {"memory", -2, 0, 0, 0, 0, nullptr, "server", "A container for memory diagnostics commands.", "4.0.0", kMemorySubcommands},
     {"slowlog", -2, 0, 0, 0, 0, nullptr, "server", "A container for slow log commands.", "2.2.12", kSlowlogSubcommands},
-    {"time", 1, kCmdLoading | kCmdStale | kCmdFast, 0, 0, 0, Time, "server", "Returns the server time.", "2.6.0"},
+    {"time", 1, kCmdFast, 0, 0, 0, Time, "server", "Returns the server time.", "2.6.0"},
 };
 
 }  // namespace

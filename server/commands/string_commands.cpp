@@ -39,9 +39,23 @@ struct SetOptions {
   std::optional<int64_t> expire_at_ms;
 };
 
-// Parses args[first..] as SET options; replies and returns false on error.
+// EX / PX / EXAT / PXAT, or nothing.
+std::optional<ExpireUnit> ExpireOption(std::string_view a) {
+  if (EqualsIgnoreCase(a, "EX")) return ExpireUnit::kSeconds;
+  if (EqualsIgnoreCase(a, "PX")) return ExpireUnit::kMilliseconds;
+  if (EqualsIgnoreCase(a, "EXAT")) return ExpireUnit::kUnixSeconds;
+  if (EqualsIgnoreCase(a, "PXAT")) return ExpireUnit::kUnixMilliseconds;
+  return std::nullopt;
+}
+
+// Parses args[first..] as SET options; replies and returns false on error. As Redis 7.0:
+// the syntax of every option is checked before the expiry's value is read (`EX abc junk`
+// is a syntax error, `EX abc` is not an integer); one expiry option may be repeated, the
+// last one counting, but two different ones conflict, as NX and XX do.
 bool ParseSetOptions(CommandContext& ctx, size_t first, SetOptions* out) {
   bool have_expire = false;
+  ExpireUnit unit = ExpireUnit::kSeconds;
+  std::string_view expire_value;
   for (size_t i = first; i < ctx.args.size(); ++i) {
     std::string_view a = ctx.args[i];
     bool has_next = i + 1 < ctx.args.size();
@@ -53,24 +67,23 @@ bool ParseSetOptions(CommandContext& ctx, size_t first, SetOptions* out) {
       out->get = true;
     } else if (EqualsIgnoreCase(a, "KEEPTTL") && !have_expire) {
       out->keep_ttl = true;
-    } else if (!out->keep_ttl && !have_expire && has_next &&
-               (EqualsIgnoreCase(a, "EX") || EqualsIgnoreCase(a, "PX") ||
-                EqualsIgnoreCase(a, "EXAT") || EqualsIgnoreCase(a, "PXAT"))) {
-      ExpireUnit unit = EqualsIgnoreCase(a, "EX")     ? ExpireUnit::kSeconds
-                        : EqualsIgnoreCase(a, "PX")   ? ExpireUnit::kMilliseconds
-                        : EqualsIgnoreCase(a, "EXAT") ? ExpireUnit::kUnixSeconds
-                                                      : ExpireUnit::kUnixMilliseconds;
+    } else if (!out->keep_ttl && has_next && ExpireOption(a) &&
+               (!have_expire || *ExpireOption(a) == unit)) {
+      unit = *ExpireOption(a);
       have_expire = true;
-      auto parsed = ParseExpire(ctx.args[++i], unit, ctx.now_ms, "set");
-      if (!parsed.expire_at_ms) {
-        ctx.Error(parsed.error);
-        return false;
-      }
-      out->expire_at_ms = parsed.expire_at_ms;
+      expire_value = ctx.args[++i];
     } else {
       ctx.Error(errors::kSyntax);
       return false;
     }
+  }
+  if (have_expire) {
+    auto parsed = ParseExpire(expire_value, unit, ctx.now_ms, "set");
+    if (!parsed.expire_at_ms) {
+      ctx.Error(parsed.error);
+      return false;
+    }
+    out->expire_at_ms = parsed.expire_at_ms;
   }
   return true;
 }
@@ -186,25 +199,26 @@ void GetDel(CommandContext& ctx) {
 void GetEx(CommandContext& ctx) {
   std::optional<int64_t> expire_at;
   bool persist = false;
+  std::optional<ExpireUnit> unit;
+  std::string_view expire_value;
   for (size_t i = 2; i < ctx.args.size(); ++i) {
     std::string_view a = ctx.args[i];
     bool has_next = i + 1 < ctx.args.size();
-    bool chosen = expire_at.has_value() || persist;
-    if (EqualsIgnoreCase(a, "PERSIST") && !chosen) {
+    // PERSIST or one expiry option, which may be repeated (the last one counts), as
+    // Redis 7.0 takes them.
+    if (EqualsIgnoreCase(a, "PERSIST") && !unit) {
       persist = true;
-    } else if (!chosen && has_next &&
-               (EqualsIgnoreCase(a, "EX") || EqualsIgnoreCase(a, "PX") ||
-                EqualsIgnoreCase(a, "EXAT") || EqualsIgnoreCase(a, "PXAT"))) {
-      ExpireUnit unit = EqualsIgnoreCase(a, "EX")     ? ExpireUnit::kSeconds
-                        : EqualsIgnoreCase(a, "PX")   ? ExpireUnit::kMilliseconds
-                        : EqualsIgnoreCase(a, "EXAT") ? ExpireUnit::kUnixSeconds
-                                                      : ExpireUnit::kUnixMilliseconds;
-      auto parsed = ParseExpire(ctx.args[++i], unit, ctx.now_ms, "getex");
-      if (!parsed.expire_at_ms) return ctx.Error(parsed.error);
-      expire_at = parsed.expire_at_ms;
+    } else if (!persist && has_next && ExpireOption(a) && (!unit || *ExpireOption(a) == *unit)) {
+      unit = ExpireOption(a);
+      expire_value = ctx.args[++i];
     } else {
       return ctx.Error(errors::kSyntax);
     }
+  }
+  if (unit) {  // read once the syntax is known good, as SET does
+    auto parsed = ParseExpire(expire_value, *unit, ctx.now_ms, "getex");
+    if (!parsed.expire_at_ms) return ctx.Error(parsed.error);
+    expire_at = parsed.expire_at_ms;
   }
   std::optional<std::string> value;
   Status s = ctx.store.Update(ctx.args[1], [&](const CurrentValue& current) {
@@ -380,7 +394,7 @@ void IncrByCommand(CommandContext& ctx) {
 void DecrByCommand(CommandContext& ctx) {
   auto v = ParseInt64(ctx.args[2]);
   if (!v) return ctx.Error(errors::kNotInteger);
-  if (*v == INT64_MIN) return ctx.Error("ERR decrement would overflow");
+  if (*v == INT64_MIN) return ctx.Error(errors::kDecrementOverflow);
   IncrBy(ctx, -*v);
 }
 

@@ -24,6 +24,7 @@ Reply mapping:
 The exact bytes of the last reply read are kept in .last_raw.
 """
 
+import os
 import socket
 import time
 
@@ -341,3 +342,15 @@ def parse_info(text):
         assert sep, f"INFO line without ':' {line!r}"
         current[k] = v
     return sections
+
+
+def process_uptime_seconds(pid):
+    """How long process `pid` has been running, from /proc (Linux): what a server's own
+    uptime figure must agree with."""
+    with open(f"/proc/{pid}/stat") as f:
+        # the fields after the command name, which is in parentheses and may hold spaces
+        fields = f.read().rsplit(")", 1)[1].split()
+    start_ticks = int(fields[19])  # field 22 of stat(5): starttime, in clock ticks
+    with open("/proc/uptime") as f:
+        system_uptime = float(f.read().split()[0])
+    return system_uptime - start_ticks / os.sysconf("SC_CLK_TCK")

@@ -459,3 +459,28 @@ def test_example_file_lists_every_option_and_parses(daemons, tmp_path):
         default = helped[key]
         assert (value == "" and default is None) or (default is not None and same_value(value, default)), \
             (key, value, default)
+
+
+# -- options of features not there yet ------------------------------------------------
+
+@pytest.mark.parametrize("option", ["cluster-config", "node-name"])
+def test_cluster_options_are_refused_on_the_command_line(option, tmp_path):
+    out = fails_to_start(["--metrics-port", "0", f"--{option}", "cluster.yaml"], tmp_path)
+    assert f"--{option}" in out, out
+    assert "cluster mode is not available yet" in out, out
+
+
+@pytest.mark.parametrize("option", ["cluster-config", "node-name"])
+def test_cluster_options_are_refused_in_the_file(option, tmp_path):
+    path = tmp_path / "cluster.yaml"
+    path.write_text(f"port: 7000\n{option}: somewhere\n")
+    out = fails_to_start(["--config", path, "--metrics-port", "0"], tmp_path)
+    assert f"{path}:2: key '{option}'" in out, out
+    assert "cluster mode is not available yet" in out, out
+
+
+def test_cluster_options_left_empty_are_accepted(daemons, tmp_path):
+    port = free_port()
+    d = daemons(base_flags(port, tmp_path) + ["--cluster-config", "", "--node-name", ""], port)
+    with d.raw() as c:
+        assert c.cmd("CONFIG", "GET", "cluster-config") == [b"cluster-config", b""]

@@ -148,11 +148,11 @@ def test_regex_commands(raw):
     assert sorted(found) == ["user:1", "user:2"]
     assert raw.cmd("QUERYREGEX", "(") == Error("INVALID_PARAMS invalid regular expression: missing ): (")
     assert raw.cmd("REMOVEREGEX", "^user:") == 2
-    # A pattern that would take exponential time in a backtracking engine is linear in RE2.
+    # A pattern that would take exponential time in a backtracking engine (2^5000 steps
+    # here: it would never answer, and the client's timeout would end the test) is
+    # linear in RE2. How fast it is belongs to a benchmark, not here.
     raw.cmd("PUT", "a" * 5000, "v")
-    start = time.monotonic()
     assert raw.cmd("REMOVEREGEX", "(a+)+$") == 1
-    assert time.monotonic() - start < 5
     raw.cmd("PUT", "leased", "v")
     raw.cmd("EXIST", "leased")
     assert raw.cmd("REMOVEALL") == 1          # item:1; the leased one stays

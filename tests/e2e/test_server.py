@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from respclient import NOT_INTEGER, SYNTAX_ERROR, Error, Status, parse_info, wait_until, wrong_args
+from respclient import (NOT_INTEGER, SYNTAX_ERROR, Error, Status, parse_info,
+                        process_uptime_seconds, wait_until, wrong_args)
 
 
 def info(raw, *sections):
@@ -35,7 +36,8 @@ def test_info_server_fields(raw):
     assert server["redis_mode"] == "standalone"
     assert int(server["tcp_port"]) == raw.port
     assert int(server["process_id"]) > 0
-    assert int(server["uptime_in_seconds"]) >= 0
+    # the process's own age, as the kernel counts it (whole seconds, rounded down)
+    assert abs(int(server["uptime_in_seconds"]) - process_uptime_seconds(int(server["process_id"]))) < 2
     assert abs(int(server["server_time_usec"]) / 1e6 - time.time()) < 5
 
 
@@ -46,9 +48,28 @@ def test_info_fields(raw):
     assert int(s["clients"]["connected_clients"]) >= 1
     assert int(s["memory"]["used_memory"]) > 0
     assert s["replication"]["role"] == "master"
-    for field in ("total_connections_received", "total_commands_processed", "keyspace_hits",
-                  "keyspace_misses", "expired_keys"):
-        assert int(s["stats"][field]) >= 0, field
+
+
+def test_info_stats_count_what_happened(server, raw):
+    def stats():
+        return {k: int(v) for k, v in info(raw, "stats")[1]["stats"].items()
+                if k in ("total_connections_received", "total_commands_processed",
+                         "keyspace_hits", "keyspace_misses", "expired_keys")}
+    before = stats()
+    raw.cmd("SET", "hit", "v")
+    raw.cmd("SET", "gone", "v", "PX", "1")
+    assert raw.cmd("GET", "hit") == b"v"           # a hit
+    assert raw.cmd("GET", "missing") is None       # a miss
+    time.sleep(0.05)
+    assert raw.cmd("GET", "gone") is None          # a miss, and the key expires on access
+    with server.raw() as other:                    # one more connection
+        assert other.cmd("PING") == Status("PONG")
+    after = stats()
+    delta = {k: after[k] - before[k] for k in after}
+    assert delta == {"total_connections_received": 1,
+                     # the first INFO, 5 commands here and the other connection's PING
+                     "total_commands_processed": 7,
+                     "keyspace_hits": 1, "keyspace_misses": 2, "expired_keys": 1}, delta
 
 
 def test_info_section_names_case_insensitive(raw):
@@ -376,7 +397,12 @@ def test_slowlog_records_commands(server, raw):
         assert len(entry) == 6
         assert isinstance(entry[0], int)
         assert abs(entry[1] - time.time()) < 10
-        assert isinstance(entry[2], int) and entry[2] >= 0
+        assert isinstance(entry[2], int)
+        # the threshold filters: nothing that ran well under it is logged
+        assert raw.cmd("CONFIG", "SET", "slowlog-log-slower-than", "10000000") == "OK"
+        length = raw.cmd("SLOWLOG", "LEN")
+        raw.cmd("GET", "slowkey")
+        assert raw.cmd("SLOWLOG", "LEN") == length
         host, port = raw.sock.getsockname()
         assert entry[4] == f"{host}:{port}".encode()
         assert entry[5] == b"slowpoke"

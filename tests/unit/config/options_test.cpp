@@ -66,6 +66,18 @@ TEST_CASE("Set checks types, bounds and choices and names the accepted values") 
   CHECK(config.Set("no-such-option", "1").message() == "unknown option 'no-such-option'");
 }
 
+TEST_CASE("options of features not there yet refuse any value but their default") {
+  for (std::string_view name : {"cluster-config", "node-name"}) {
+    Config config;
+    Status s = config.Set(name, "cluster.yaml");
+    REQUIRE(!s.ok());
+    CHECK(s.message().find(name) != std::string::npos);
+    CHECK(s.message().find("cluster mode is not available yet") != std::string::npos);
+    CHECK(config.String(FindOption(name)->id).empty());
+    CHECK(config.Set(name, "").ok());
+  }
+}
+
 TEST_CASE("run-time changes are all or nothing and refuse immutable options") {
   Config config;
   std::vector<std::pair<std::string, std::string>> pairs = {{"maxclients", "50"},
