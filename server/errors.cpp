@@ -84,6 +84,8 @@ std::string ErrorText(const Status& status, ErrorStyle style) {
       return with("SEGMENT_NOT_FOUND", "no such segment");
     case StatusCode::kSegmentExists:
       return with("SEGMENT_ALREADY_EXISTS", "the segment is already mounted");
+    case StatusCode::kOverBudget:
+      return std::string(kMatchBudget);
     case StatusCode::kInternal:
       break;
   }

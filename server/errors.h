@@ -34,6 +34,14 @@ inline constexpr std::string_view kTimeoutNotInteger =
     "ERR timeout is not an integer or out of range";
 inline constexpr std::string_view kNoSuchClient = "ERR No such client";
 inline constexpr std::string_view kMaxClients = "ERR max number of clients reached";
+inline constexpr std::string_view kRegexLongerThanProgram =
+    "INVALID_PARAMS invalid regular expression: pattern too large (longer than "
+    "regex-max-program-size)";
+// KEYS, SCAN MATCH, QUERYREGEX, REMOVEREGEX whose pattern matching ran out of
+// match-budget (REMOVEREGEX then removed nothing).
+inline constexpr std::string_view kMatchBudget =
+    "ERR pattern matching over the keyspace exceeds match-budget (key bytes x pattern "
+    "cost); use a narrower or simpler pattern, or raise match-budget";
 
 std::string WrongArity(std::string_view full_name);
 std::string UnknownCommand(std::string_view name, std::span<const std::string_view> args);
