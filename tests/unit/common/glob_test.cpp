@@ -258,8 +258,6 @@ TEST_CASE("random patterns with every special byte never misbehave") {
   CHECK(matches > 0);
 }
 
-}  // namespace
-}  // namespace crescent
 
 TEST_CASE("GlobMatchBounded agrees with GlobMatch while its steps last") {
   std::mt19937 rng(7);
@@ -297,3 +295,6 @@ TEST_CASE("GlobMatchBounded gives up on a pathological pattern when its steps ru
   CHECK(10'000'000 - steps > 2000 * 1000);
   CHECK(GlobMatchBounded(pattern, short_subject + "b", &steps) == true);
 }
+
+}  // namespace
+}  // namespace crescent
