@@ -97,10 +97,12 @@ const OptionSpec kOptions[] = {
     // it for key-sized texts (measured: 4KB to 8MB the same within noise).
     {I::kRegexMaxProgramSize, "regex-max-program-size", T::kSize, "16KB", 4096, 64.0 * 1024 * 1024,
      "", true, false, "memory a compiled regular expression (RE2) may use"},
-    // 2^25 units: a regular expression's worst case (RE2 falling back to its NFA) costs
-    // up to ~15 ns a unit on a loaded core, so a command stays under ~0.5 s; a glob step
-    // costs ~4 ns. Commands run on an I/O thread, whose other clients wait meanwhile.
-    {I::kMatchBudget, "match-budget", T::kInt, "33554432", 1000, kMaxInt, "", true, false,
+    // 2^24 units: a regular expression's worst case (RE2 falling back to its NFA) cost
+    // ~14 ns a unit on a loaded core (a 1 MiB key, a 67-instruction program: 1.0 s), so a
+    // command stays under ~0.25 s, with room for a busier machine under the 1 s a stall
+    // may last; a glob step costs ~4 ns. Commands run to their end on an I/O thread,
+    // whose other clients wait meanwhile.
+    {I::kMatchBudget, "match-budget", T::kInt, "16777216", 1000, kMaxInt, "", true, false,
      "work one KEYS, SCAN MATCH, QUERYREGEX or REMOVEREGEX may spend matching keys: "
      "key bytes x regex program size, or glob steps; past it the command is refused"},
     {I::kRequestTimeout, "request-timeout", T::kDuration, "30s", 0, 86400e3, "", true, false,
