@@ -10,9 +10,13 @@
 //    This makes "a*a*a*...*b" against "aaaa...a" about linear instead of exponential.
 //  - nesting: each `*` recurses once; more than kMaxNesting levels never match, which
 //    bounds the stack for patterns like "*?*?*?..." (Redis's guard, same limit).
+// Neither bounds the time: "*???...?b" (m `?`) against n bytes still takes about n x m
+// steps. GlobMatchBounded counts them (one per pattern token tried, one per bracket
+// member) against a budget and gives up when it runs out, unwinding as skip_longer does.
 #include "common/glob.h"
 
 #include <cstddef>
+#include <cstdint>
 
 namespace crescent {
 namespace {
@@ -30,11 +34,30 @@ bool SameByte(char a, char b, bool nocase) {
   return nocase ? Fold(Value(a)) == Fold(Value(b)) : a == b;
 }
 
+// The steps left to a bounded match; null `steps`: unbounded.
+struct Steps {
+  uint64_t* steps = nullptr;
+  bool exhausted = false;
+  // Spends one step; false (with *skip_longer set, so that every `*` loop above stops
+  // too) when none is left.
+  bool Take(bool* skip_longer) {
+    if (steps == nullptr) return true;
+    if (*steps == 0) {
+      exhausted = true;
+      *skip_longer = true;
+      return false;
+    }
+    --*steps;
+    return true;
+  }
+};
+
 bool MatchImpl(const char* p, size_t plen, const char* s, size_t slen, bool nocase,
-               bool* skip_longer, int nesting) {
+               bool* skip_longer, int nesting, Steps* steps) {
   if (nesting > kMaxNesting) return false;
 
   while (plen > 0 && slen > 0) {
+    if (!steps->Take(skip_longer)) return false;
     switch (p[0]) {
       case '*': {
         while (plen > 1 && p[1] == '*') {  // "**" is "*"
@@ -43,7 +66,7 @@ bool MatchImpl(const char* p, size_t plen, const char* s, size_t slen, bool noca
         }
         if (plen == 1) return true;  // a trailing '*' matches whatever is left
         while (slen > 0) {
-          if (MatchImpl(p + 1, plen - 1, s, slen, nocase, skip_longer, nesting + 1)) {
+          if (MatchImpl(p + 1, plen - 1, s, slen, nocase, skip_longer, nesting + 1, steps)) {
             return true;
           }
           if (*skip_longer) return false;
@@ -67,6 +90,7 @@ bool MatchImpl(const char* p, size_t plen, const char* s, size_t slen, bool noca
         }
         bool match = false;
         for (;;) {
+          if (!steps->Take(skip_longer)) return false;
           if (plen >= 2 && p[0] == '\\') {
             // An escaped byte inside brackets compares exactly, even with nocase.
             ++p;
@@ -141,8 +165,20 @@ bool GlobMatch(std::string_view pattern, std::string_view subject, bool nocase) 
   // here keeps the empty key visible to them.
   if (pattern == "*") return true;
   bool skip_longer = false;
+  Steps unbounded;
   return MatchImpl(pattern.data(), pattern.size(), subject.data(), subject.size(), nocase,
-                   &skip_longer, 0);
+                   &skip_longer, 0, &unbounded);
+}
+
+std::optional<bool> GlobMatchBounded(std::string_view pattern, std::string_view subject,
+                                     uint64_t* steps, bool nocase) {
+  if (pattern == "*") return true;
+  bool skip_longer = false;
+  Steps bounded{steps};
+  bool matched = MatchImpl(pattern.data(), pattern.size(), subject.data(), subject.size(),
+                           nocase, &skip_longer, 0, &bounded);
+  if (bounded.exhausted) return std::nullopt;
+  return matched;
 }
 
 }  // namespace crescent

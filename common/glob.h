@@ -13,10 +13,20 @@
 // Thread-safe (pure function).
 #pragma once
 
+#include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace crescent {
 
 bool GlobMatch(std::string_view pattern, std::string_view subject, bool nocase = false);
+
+// GlobMatch with its work bounded, for patterns a client sends against many keys (KEYS,
+// SCAN MATCH): spends one of *steps per pattern token tried (and per bracket member),
+// so a match costs at most about key bytes x pattern bytes steps and usually far fewer
+// (a mismatch at the first byte costs one). nullopt, with *steps at 0, when they ran out
+// before the answer was known. A lone "*" matches without a step.
+std::optional<bool> GlobMatchBounded(std::string_view pattern, std::string_view subject,
+                                     uint64_t* steps, bool nocase = false);
 
 }  // namespace crescent

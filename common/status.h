@@ -31,6 +31,7 @@ enum class StatusCode : unsigned char {
   kBusy,              // a bounded queue is full, or the object is being written
   kSegmentNotFound,   // SEGMENT_NOT_FOUND
   kSegmentExists,     // SEGMENT_ALREADY_EXISTS
+  kOverBudget,        // a keyspace walk's pattern matching ran out of match-budget
   kInternal,
 };
 

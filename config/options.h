@@ -30,7 +30,7 @@ enum class OptionId : int {
   kTlsCertFile, kTlsKeyFile, kTlsCaCertFile, kMaxClients, kTimeout, kProtoMaxBulkLen, kClientQueryBufferLimit,
   kClientOutputBufferLimit, kSlowlogLogSlowerThan, kSlowlogMaxLen, kMetricsPort,
   kMetricsBind, kLogLevel, kLogFile, kClusterConfig, kNodeName, kMaxKeySize,
-  kMaxCommandArgs, kRegexMaxProgramSize, kRequestTimeout, kLatencyMonitorThreshold,
+  kMaxCommandArgs, kRegexMaxProgramSize, kMatchBudget, kRequestTimeout, kLatencyMonitorThreshold,
   kCount,
 };
 

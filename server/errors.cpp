@@ -155,6 +155,8 @@ std::string ErrorText(const Status& status, ErrorStyle style) {
       return "SEGMENT_NOT_FOUND no such segment";
     case StatusCode::kSegmentExists:
       return "SEGMENT_ALREADY_EXISTS the segment is already mounted";
+    case StatusCode::kOverBudget:
+      return std::string(kMatchBudget);
     case StatusCode::kInternal:
       break;
   }

@@ -124,6 +124,14 @@ inline constexpr std::string_view kExecAbort =
     "EXECABORT Transaction discarded because of previous errors.";
 inline constexpr std::string_view kTransactionTooLarge =
     "ERR transaction exceeds client-query-buffer-limit";
+inline constexpr std::string_view kRegexLongerThanProgram =
+    "INVALID_PARAMS invalid regular expression: pattern too large (longer than "
+    "regex-max-program-size)";
+// KEYS, SCAN MATCH, QUERYREGEX, REMOVEREGEX whose pattern matching ran out of
+// match-budget (REMOVEREGEX then removed nothing).
+inline constexpr std::string_view kMatchBudget =
+    "ERR pattern matching over the keyspace exceeds match-budget (key bytes x pattern "
+    "cost); use a narrower or simpler pattern, or raise match-budget";
 
 std::string WrongArity(std::string_view full_name);
 std::string UnknownCommand(std::string_view name, std::span<const std::string_view> args);

@@ -1,7 +1,7 @@
-// ObjectTable's Redis-style operations, iteration, expiry and statistics. Node
-// mechanics are in object_table_nodes.cpp, the Mooncake object operations in
-// object_table_objects.cpp, eviction in object_table_evict.cpp, the disk tier in
-// object_table_disk.cpp.
+// ObjectTable's Redis-style operations, expiry and statistics. Node mechanics are in
+// object_table_nodes.cpp, the Mooncake object operations in object_table_objects.cpp,
+// keyspace walks (SCAN, KEYS, REMOVEREGEX...) in object_table_walk.cpp, eviction in
+// object_table_evict.cpp, the disk tier in object_table_disk.cpp.
 #include "storage/object_table.h"
 
 #include <xxhash.h>
@@ -21,15 +21,6 @@ namespace {
 constexpr int64_t kLeaseSweepMs = 3'600'000;
 // A std::set node of the expiry index, approximately (for memory accounting).
 constexpr size_t kIndexEntryBytes = 48;
-
-uint64_t ReverseBits(uint64_t v) {
-  v = ((v >> 1) & 0x5555555555555555ull) | ((v & 0x5555555555555555ull) << 1);
-  v = ((v >> 2) & 0x3333333333333333ull) | ((v & 0x3333333333333333ull) << 2);
-  v = ((v >> 4) & 0x0F0F0F0F0F0F0F0Full) | ((v & 0x0F0F0F0F0F0F0F0Full) << 4);
-  v = ((v >> 8) & 0x00FF00FF00FF00FFull) | ((v & 0x00FF00FF00FF00FFull) << 8);
-  v = ((v >> 16) & 0x0000FFFF0000FFFFull) | ((v & 0x0000FFFF0000FFFFull) << 16);
-  return (v >> 32) | (v << 32);
-}
 
 }  // namespace
 
@@ -356,55 +347,6 @@ std::optional<size_t> ObjectTable::MemoryUsage(std::string_view key) {
     if (e->expire_at_ms != kNoExpiry) bytes += kIndexEntryBytes;
   }
   return bytes;
-}
-
-uint64_t ObjectTable::Scan(uint64_t cursor, size_t count,
-                           FunctionRef<void(std::string_view)> visit) {
-  // cursor = bucket_cursor * kShards + shard; bucket_cursor follows Redis's
-  // reverse-binary increment over the shard's mask.
-  size_t shard_index = cursor % kShards;
-  uint64_t v = cursor / kShards;
-  size_t visited = 0;
-  while (shard_index < kShards) {
-    Shard& shard = shards_[shard_index];
-    {
-      std::lock_guard lock(shard.mu);
-      int64_t now = clock_->NowMs();
-      // A shard without keys has nothing to return: skipping it keeps SCAN of an empty
-      // or sparse keyspace short without weakening the guarantee.
-      if (shard.visible > 0) {
-        uint64_t mask = shard.buckets.size() - 1;
-        do {
-          for (Node* n = shard.buckets[v & mask]; n != nullptr; n = n->next) {
-            if (n->visible() && !Expired(shard, n, now)) visit(n->key());
-          }
-          v |= ~mask;
-          v = ReverseBits(v);
-          ++v;
-          v = ReverseBits(v);
-          ++visited;
-        } while (v != 0 && visited < count);
-      } else {
-        v = 0;
-      }
-    }
-    if (v != 0) return v * kShards + shard_index;
-    ++shard_index;
-    if (visited >= count) break;
-  }
-  return shard_index >= kShards ? 0 : shard_index;  // v == 0: next shard from its start
-}
-
-void ObjectTable::ForEachKey(FunctionRef<void(std::string_view)> visit) {
-  for (Shard& shard : shards_) {
-    std::lock_guard lock(shard.mu);
-    int64_t now = clock_->NowMs();
-    for (Node* head : shard.buckets) {
-      for (Node* n = head; n != nullptr; n = n->next) {
-        if (n->visible() && !Expired(shard, n, now)) visit(n->key());
-      }
-    }
-  }
 }
 
 std::optional<std::string> ObjectTable::RandomKey() {

@@ -103,13 +103,16 @@ class ObjectTable {
 
   bool Remove(std::string_view key);
   Status RemoveObject(std::string_view key, bool force);
-  size_t RemoveIf(FunctionRef<bool(std::string_view)> match, bool force);
+  // Keyspace walks (object_table_walk.cpp; semantics in store.h).
+  bool RemoveIfVersion(std::string_view key, uint64_t version, bool force);
+  size_t RemoveAll(bool force);
   // Drops every replica on `segment` and the objects left with none; returns how many
   // objects went.
   size_t DropSegment(Segment* segment);
 
   uint64_t Scan(uint64_t cursor, size_t count, FunctionRef<void(std::string_view)> visit);
-  void ForEachKey(FunctionRef<void(std::string_view)> visit);
+  // `visit` gets each key with its version, with no lock held; false stops the walk.
+  void ForEachKey(FunctionRef<bool(std::string_view key, uint64_t version)> visit);
   std::optional<std::string> RandomKey();
   size_t Size() const;
   // FLUSHALL: memory and disk.
@@ -219,6 +222,10 @@ class ObjectTable {
     std::deque<NodeExt> exts;                     // stable addresses; reused via free_exts
     std::vector<uint32_t> free_exts;
     int64_t leases_swept_ms = 0;
+    // Walks in progress over this shard (KEYS, REMOVEREGEX, SCAN...): while there are
+    // any, the shard grows but does not shrink, so the reverse-binary cursor of a walk
+    // that left the lock between slices never meets a key twice.
+    int walkers = 0;
     size_t value_bytes = 0;
     size_t node_bytes = 0;  // heap nodes only: inline ones are counted by their pool
     uint64_t hits = 0;
@@ -404,6 +411,29 @@ class ObjectTable {
       keys.clear();
     }
   };
+  // A slice of a walk (object_table_walk.cpp): keys copied under the shard lock into
+  // one buffer (a std::string per key would be an allocation each), visited after it.
+  struct KeySlice {
+    struct Entry {
+      size_t offset;
+      size_t size;
+      uint64_t version;
+    };
+    std::vector<Entry> entries;
+    std::string keys;
+    std::string_view key(const Entry& e) const { return {keys.data() + e.offset, e.size}; }
+    void clear() {
+      entries.clear();
+      keys.clear();
+    }
+  };
+  // Copies the visible, unexpired keys of buckets from cursor *v on (reverse-binary
+  // order) until the slice is full, *v wraps to 0 (the shard is done) or `max_buckets`
+  // were visited (counted in *visited). REQUIRES: shard.mu held and shard.walkers > 0.
+  void LockedCopySlice(Shard& shard, uint64_t* v, size_t max_buckets, size_t* visited,
+                       KeySlice* out);
+  // Registers a walk over `shard` for as long as it lives (see Shard::walkers).
+  class WalkGuard;
   bool Evictable(Shard& shard, Node* node, Segment* segment, int tier, int64_t now);
   void LockedSample(Shard& shard, size_t shard_index, Segment* segment, int tier, int64_t now,
                     Sample* out);

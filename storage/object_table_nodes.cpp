@@ -277,7 +277,7 @@ void ObjectTable::LockedMaybeResize(Shard& shard) {
     LockedRehash(shard, kMinBuckets);
   } else if (shard.count > n) {
     LockedRehash(shard, n * 2);
-  } else if (n > kMinBuckets && shard.count * 8 < n) {
+  } else if (n > kMinBuckets && shard.count * 8 < n && shard.walkers == 0) {
     LockedRehash(shard, std::max(kMinBuckets, std::bit_ceil(shard.count * 2)));
   }
 }

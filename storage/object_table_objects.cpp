@@ -225,28 +225,6 @@ Status ObjectTable::RemoveObject(std::string_view key, bool force) {
   return Status::Ok();
 }
 
-size_t ObjectTable::RemoveIf(FunctionRef<bool(std::string_view)> match, bool force) {
-  size_t removed = 0;
-  for (Shard& shard : shards_) {
-    std::lock_guard lock(shard.mu);
-    int64_t now = clock_->NowMs();
-    std::vector<Node*> victims;
-    for (Node* head : shard.buckets) {
-      for (Node* n = head; n != nullptr; n = n->next) {
-        if (!n->visible() || Expired(shard, n, now)) continue;
-        if (!force && Leased(n, now)) continue;
-        if (match(n->key())) victims.push_back(n);
-      }
-    }
-    for (Node* n : victims) {
-      LockedDiskDelete(n);
-      LockedRemove(shard, n);
-    }
-    removed += victims.size();
-  }
-  return removed;
-}
-
 size_t ObjectTable::DropSegment(Segment* segment) {
   size_t dropped = 0;
   for (Shard& shard : shards_) {

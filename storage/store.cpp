@@ -385,9 +385,10 @@ Store::RenameResult Store::Rename(std::string_view src, std::string_view dst,
 
 bool Store::Remove(std::string_view key) { return table_->Remove(key); }
 Status Store::RemoveObject(std::string_view key, bool force) { return table_->RemoveObject(key, force); }
-size_t Store::RemoveIf(FunctionRef<bool(std::string_view)> match, bool force) {
-  return table_->RemoveIf(match, force);
+bool Store::RemoveIfVersion(std::string_view key, uint64_t version, bool force) {
+  return table_->RemoveIfVersion(key, version, force);
 }
+size_t Store::RemoveAll(bool force) { return table_->RemoveAll(force); }
 std::optional<int64_t> Store::GetExpiry(std::string_view key) { return table_->GetExpiry(key); }
 std::optional<size_t> Store::MemoryUsage(std::string_view key) { return table_->MemoryUsage(key); }
 
@@ -395,7 +396,33 @@ uint64_t Store::Scan(uint64_t cursor, size_t count, FunctionRef<void(std::string
   return table_->Scan(cursor, count, visit);
 }
 
-void Store::ForEachKey(FunctionRef<void(std::string_view)> visit) { table_->ForEachKey(visit); }
+void Store::ForEachKey(FunctionRef<void(std::string_view)> visit) {
+  table_->ForEachKey([&](std::string_view key, uint64_t) {
+    visit(key);
+    return true;
+  });
+}
+
+StatusOr<std::vector<MatchedKey>> Store::MatchKeys(KeyMatcher match, uint64_t budget) {
+  std::vector<MatchedKey> found;
+  bool over = false;
+  table_->ForEachKey([&](std::string_view key, uint64_t version) {
+    KeyMatch m = match(key, &budget);
+    if (m == KeyMatch::kYes) found.push_back({std::string(key), version});
+    over = m == KeyMatch::kOverBudget;
+    return !over;
+  });
+  if (over) return Status(StatusCode::kOverBudget);
+  return found;
+}
+
+StatusOr<size_t> Store::RemoveMatching(KeyMatcher match, uint64_t budget, bool force) {
+  auto found = MatchKeys(match, budget);
+  if (!found.ok()) return found.status();
+  size_t removed = 0;
+  for (const MatchedKey& m : *found) removed += table_->RemoveIfVersion(m.key, m.version, force);
+  return removed;
+}
 std::optional<std::string> Store::RandomKey() { return table_->RandomKey(); }
 size_t Store::Size() const { return table_->Size(); }
 void Store::Clear() {

@@ -194,6 +194,22 @@ struct PutHandle {
   std::shared_ptr<const void> hold;
 };
 
+// Keyspace walks (KEYS, SCAN MATCH, QUERYREGEX, REMOVEREGEX) match a client's pattern
+// against keys. The pattern's work depends on the client (a regular expression costs up
+// to key bytes x program size), so it never runs under a shard lock and each walk has a
+// budget: the matcher spends from *budget what matching `key` costs, or may cost, before
+// or while it matches, and answers kOverBudget (nothing decided) when the rest of the
+// budget cannot cover it.
+enum class KeyMatch { kNo, kYes, kOverBudget };
+using KeyMatcher = FunctionRef<KeyMatch(std::string_view key, uint64_t* budget)>;
+
+// A key found by a walk, with the version its value had when the walk copied it: a
+// removal by walk removes the key only if it still holds that version.
+struct MatchedKey {
+  std::string key;
+  uint64_t version;
+};
+
 struct PutOptions {
   ReplicateConfig config;
   bool overwrite = true;             // false: PUT (OBJECT_ALREADY_EXISTS if present)
@@ -322,16 +338,39 @@ class Store {
   bool Remove(std::string_view key);
   // REMOVE: kHasLease for a leased object unless `force`; kNotFound when absent.
   Status RemoveObject(std::string_view key, bool force);
-  // Removes every key `match` accepts (leased ones only with force); returns how many.
-  size_t RemoveIf(FunctionRef<bool(std::string_view)> match, bool force);
   void Clear();
 
-  // --- Iteration -------------------------------------------------------------------
+  // --- Iteration and keyspace walks -------------------------------------------------
+  // A walk copies a slice of keys (a few buckets of one shard, at most kWalkSliceKeys
+  // keys or about kWalkSliceBytes of them) under the shard's lock, releases it, and only
+  // then visits or matches them: no lock is ever held while client-controlled work runs,
+  // and a lock is held for one slice's copy at most. So a walk is a snapshot per slice,
+  // not of the whole keyspace (Redis's KEYS is atomic): a key present and unchanged for
+  // the whole walk is visited exactly once; one written or deleted meanwhile may or may
+  // not be. Buckets are walked in Redis's reverse-binary order and a shard being walked
+  // does not shrink, so neither growth nor shrinking makes a key appear twice.
+  static constexpr size_t kWalkSliceKeys = 128;
+  static constexpr size_t kWalkSliceBytes = 64 * 1024;
+
   // SCAN: visits the keys of up to `count` buckets starting at `cursor`; returns the
   // next cursor (0 when done). A key present for the whole iteration is visited at
-  // least once, whatever grows or shrinks meanwhile.
+  // least once, whatever grows or shrinks meanwhile. `visit` runs with no lock held.
   uint64_t Scan(uint64_t cursor, size_t count, FunctionRef<void(std::string_view)> visit);
+  // Visits every visible key (see the walk above). `visit` runs with no lock held.
   void ForEachKey(FunctionRef<void(std::string_view)> visit);
+  // KEYS, QUERYREGEX: every key `match` accepts, with the version it was matched at.
+  // kOverBudget when `budget` ran out first (the walk stops there).
+  StatusOr<std::vector<MatchedKey>> MatchKeys(KeyMatcher match, uint64_t budget);
+  // REMOVEREGEX: matches the whole keyspace first (so that running out of budget
+  // removes nothing: kOverBudget), then removes each matched key that still holds the
+  // version it was matched at (a key re-written meanwhile by another client stays) and,
+  // without `force`, is not leased. Returns how many went.
+  StatusOr<size_t> RemoveMatching(KeyMatcher match, uint64_t budget, bool force);
+  // Removes `key` if it still holds `version` and (without `force`) is not leased.
+  bool RemoveIfVersion(std::string_view key, uint64_t version, bool force);
+  // REMOVEALL: removes every object (leased ones only with `force`), a slice per lock
+  // hold; objects written after the walk passed their bucket stay. Returns how many went.
+  size_t RemoveAll(bool force);
   std::optional<std::string> RandomKey();
   size_t Size() const;
 

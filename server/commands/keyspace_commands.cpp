@@ -36,15 +36,25 @@ void Type(CommandContext& ctx) {
   ctx.reply.SimpleString(ctx.store.Exists(ctx.args[1]) ? "string" : "none");
 }
 
+// What one KEYS or SCAN may spend on glob steps (match-budget).
+uint64_t GlobBudget(const CommandContext& ctx) {
+  return static_cast<uint64_t>(ctx.server.config().Int(config::OptionId::kMatchBudget));
+}
+
+// KEYS is a walk (see Store): a snapshot per slice rather than Redis's atomic one, the
+// glob run with no lock held and its steps bounded by match-budget.
 void Keys(CommandContext& ctx) {
   std::string_view pattern = ctx.args[1];
-  bool all = pattern == "*";
-  std::vector<std::string> keys;
-  ctx.store.ForEachKey([&](std::string_view key) {
-    if (all || GlobMatch(pattern, key)) keys.emplace_back(key);
-  });
-  ctx.reply.Array(keys.size());
-  for (const auto& k : keys) ctx.reply.Bulk(k);
+  auto keys = ctx.store.MatchKeys(
+      [&](std::string_view key, uint64_t* budget) {
+        auto m = GlobMatchBounded(pattern, key, budget);
+        if (!m) return storage::KeyMatch::kOverBudget;
+        return *m ? storage::KeyMatch::kYes : storage::KeyMatch::kNo;
+      },
+      GlobBudget(ctx));
+  if (!keys.ok()) return ctx.Error(keys.status());
+  ctx.reply.Array(keys->size());
+  for (const auto& m : *keys) ctx.reply.Bulk(m.key);
 }
 
 void Scan(CommandContext& ctx) {
@@ -86,9 +96,20 @@ void Scan(CommandContext& ctx) {
   bool type_matches = !type || EqualsIgnoreCase(*type, "string");
   bool match_all = !pattern || *pattern == "*";
   std::vector<std::string> keys;
+  uint64_t budget = GlobBudget(ctx);
+  bool over_budget = false;
   uint64_t next = ctx.store.Scan(cursor, static_cast<size_t>(count), [&](std::string_view key) {
-    if (type_matches && (match_all || GlobMatch(*pattern, key))) keys.emplace_back(key);
+    if (!type_matches || over_budget) return;
+    if (match_all) {
+      keys.emplace_back(key);
+      return;
+    }
+    auto m = GlobMatchBounded(*pattern, key, &budget);
+    over_budget = !m;
+    if (m && *m) keys.emplace_back(key);
   });
+  // A COUNT large enough to cover the keyspace makes SCAN a KEYS: the same bound.
+  if (over_budget) return ctx.Error(Status(StatusCode::kOverBudget));
   ctx.reply.Array(2);
   ctx.reply.Bulk(std::to_string(next));
   ctx.reply.Array(keys.size());

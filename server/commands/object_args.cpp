@@ -1,5 +1,7 @@
 #include "server/commands/object_args.h"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "server/commands/parse.h"
@@ -78,15 +80,34 @@ bool ParsePutOptions(CommandContext& ctx, std::span<const std::string_view> args
 }
 
 std::unique_ptr<RE2> CompileKeyPattern(CommandContext& ctx, std::string_view pattern) {
+  int64_t max_mem = ctx.server.config().Int(config::OptionId::kRegexMaxProgramSize);
+  // RE2 bounds the compiled program, not the parse before it: a pattern longer than
+  // the program may be is refused before RE2 spends time and memory parsing it.
+  if (pattern.size() > static_cast<size_t>(max_mem)) {
+    ctx.Error(errors::kRegexLongerThanProgram);
+    return nullptr;
+  }
   RE2::Options options;
   options.set_log_errors(false);
-  options.set_max_mem(ctx.server.config().Int(config::OptionId::kRegexMaxProgramSize));
+  options.set_max_mem(max_mem);
   auto re = std::make_unique<RE2>(re2::StringPiece(pattern.data(), pattern.size()), options);
   if (!re->ok()) {
     ctx.Error(errors::InvalidRegex(re->error()));
     return nullptr;
   }
   return re;
+}
+
+storage::KeyMatch RegexKeyMatcher::operator()(std::string_view key, uint64_t* budget) const {
+  uint64_t cost = (key.size() + 1) * static_cast<uint64_t>(std::max(1, re.ProgramSize()));
+  if (cost > *budget) return storage::KeyMatch::kOverBudget;
+  *budget -= cost;
+  return RE2::PartialMatch(re2::StringPiece(key.data(), key.size()), re) ? storage::KeyMatch::kYes
+                                                                         : storage::KeyMatch::kNo;
+}
+
+uint64_t MatchBudget(const CommandContext& ctx) {
+  return static_cast<uint64_t>(ctx.server.config().Int(config::OptionId::kMatchBudget));
 }
 
 void WriteObjectInfo(protocol::ReplyWriter& reply, const storage::ObjectInfo& info,

@@ -108,17 +108,16 @@ void BatchQuery(CommandContext& ctx) {
 }
 
 // QUERYREGEX pattern: every object whose key the pattern matches (anywhere in the key,
-// as a search), as a map of key to metadata. Grants no leases.
+// as a search), as a map of key to metadata. Grants no leases. The walk is a snapshot
+// per slice (see Store), matched with no lock held, within match-budget.
 void QueryRegex(CommandContext& ctx) {
   auto re = CompileKeyPattern(ctx, ctx.args[1]);
   if (!re) return;
-  std::vector<std::string> keys;
-  ctx.store.ForEachKey([&](std::string_view key) {
-    if (RE2::PartialMatch(re2::StringPiece(key.data(), key.size()), *re)) keys.emplace_back(key);
-  });
+  auto keys = ctx.store.MatchKeys(RegexKeyMatcher{*re}, MatchBudget(ctx));
+  if (!keys.ok()) return ctx.Error(errors::ErrorText(keys.status(), ErrorStyle::kObject));
   std::vector<std::pair<std::string, storage::ObjectInfo>> found;
-  for (auto& key : keys) {
-    if (auto info = ctx.store.Query(key, false)) found.emplace_back(std::move(key), std::move(*info));
+  for (auto& m : *keys) {
+    if (auto info = ctx.store.Query(m.key, false)) found.emplace_back(std::move(m.key), std::move(*info));
   }
   ctx.reply.Map(found.size());
   for (const auto& [key, info] : found) {
@@ -167,24 +166,24 @@ void BatchRemove(CommandContext& ctx) {
   }
 }
 
+// REMOVEREGEX pattern [FORCE]: matches every key first, then removes the matched keys
+// that still hold the value they were matched with; a key re-written meanwhile by
+// another client stays. Past match-budget it fails and removes nothing.
 void RemoveRegex(CommandContext& ctx) {
   bool force = false;
   if (!ParseTrailingForce(ctx, 2, &force)) return;
   auto re = CompileKeyPattern(ctx, ctx.args[1]);
   if (!re) return;
-  size_t removed = ctx.store.RemoveIf(
-      [&](std::string_view key) {
-        return RE2::PartialMatch(re2::StringPiece(key.data(), key.size()), *re);
-      },
-      force);
-  ctx.reply.Integer(static_cast<int64_t>(removed));
+  auto removed = ctx.store.RemoveMatching(RegexKeyMatcher{*re}, MatchBudget(ctx), force);
+  if (!removed.ok()) return ctx.Error(errors::ErrorText(removed.status(), ErrorStyle::kObject));
+  ctx.reply.Integer(static_cast<int64_t>(*removed));
 }
 
+// REMOVEALL [FORCE]: matches nothing, so no budget; removed a slice per lock hold.
 void RemoveAll(CommandContext& ctx) {
   bool force = false;
   if (!ParseTrailingForce(ctx, 1, &force)) return;
-  size_t removed = ctx.store.RemoveIf([](std::string_view) { return true; }, force);
-  ctx.reply.Integer(static_cast<int64_t>(removed));
+  ctx.reply.Integer(static_cast<int64_t>(ctx.store.RemoveAll(force)));
 }
 
 void GetSize(CommandContext& ctx) {

@@ -258,5 +258,43 @@ TEST_CASE("random patterns with every special byte never misbehave") {
   CHECK(matches > 0);
 }
 
+
+TEST_CASE("GlobMatchBounded agrees with GlobMatch while its steps last") {
+  std::mt19937 rng(7);
+  for (int i = 0; i < 20000; ++i) {
+    std::string p(rng() % 12, ' ');
+    for (char& c : p) c = "*?[]^-\\ab"[rng() % 9];
+    std::string s(rng() % 10, ' ');
+    for (char& c : s) c = "ab]-^\\"[rng() % 6];
+    uint64_t plenty = 1'000'000;
+    auto bounded = GlobMatchBounded(p, s, &plenty, i % 2 == 0);
+    REQUIRE(bounded.has_value());
+    CHECK(*bounded == GlobMatch(p, s, i % 2 == 0));
+  }
+  // A lone '*' costs nothing; an early mismatch costs one step.
+  uint64_t steps = 0;
+  CHECK(GlobMatchBounded("*", "anything", &steps) == true);
+  steps = 1;
+  CHECK(GlobMatchBounded("user:*", "session:1", &steps) == false);
+  CHECK(steps == 0);
+}
+
+TEST_CASE("GlobMatchBounded gives up on a pathological pattern when its steps run out") {
+  // "*" then 1,000 '?' then 'b' against 1 MiB of 'a': about 10^9 steps unbounded.
+  const std::string pattern = "*" + std::string(1000, '?') + "b";
+  const std::string subject(1 << 20, 'a');
+  const auto start = std::chrono::steady_clock::now();
+  uint64_t steps = 1'000'000;
+  CHECK_FALSE(GlobMatchBounded(pattern, subject, &steps).has_value());
+  CHECK(steps == 0);
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(1));
+  // The same match with enough steps answers, and spends about subject x pattern.
+  const std::string short_subject(3000, 'a');
+  steps = 10'000'000;
+  CHECK(GlobMatchBounded(pattern, short_subject, &steps) == false);
+  CHECK(10'000'000 - steps > 2000 * 1000);
+  CHECK(GlobMatchBounded(pattern, short_subject + "b", &steps) == true);
+}
+
 }  // namespace
 }  // namespace crescent

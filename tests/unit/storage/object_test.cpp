@@ -171,13 +171,16 @@ TEST_CASE("leases block REMOVE without FORCE and expire") {
   REQUIRE(store->PutObject("k2", "v", Put()).ok());
   CHECK(store->Exists("k2", /*lease=*/true));
   CHECK(store->RemoveObject("k2", true).ok());  // FORCE
-  // RemoveIf skips leased objects unless forced.
+  // RemoveMatching skips leased objects unless forced.
   REQUIRE(store->PutObject("a1", "v", Put()).ok());
   REQUIRE(store->PutObject("a2", "v", Put()).ok());
   CHECK(store->Query("a1").has_value());  // leases a1
-  CHECK(store->RemoveIf([](std::string_view k) { return k[0] == 'a'; }, false) == 1);
+  auto starts_with_a = [](std::string_view k, uint64_t*) {
+    return k[0] == 'a' ? KeyMatch::kYes : KeyMatch::kNo;
+  };
+  CHECK(*store->RemoveMatching(starts_with_a, 1000, false) == 1);
   CHECK(store->Exists("a1"));
-  CHECK(store->RemoveIf([](std::string_view k) { return k[0] == 'a'; }, true) == 1);
+  CHECK(*store->RemoveMatching(starts_with_a, 1000, true) == 1);
 }
 
 TEST_CASE("eviction order: unleased, then leased, then soft-pinned; never hard-pinned") {
