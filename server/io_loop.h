@@ -5,7 +5,7 @@
 // for the wake-up (scheduler, inter-processor interrupt; on a virtual machine a hypercall
 // as well). At pipeline 1 with 50 clients a sleeping server was woken 0.3-0.4 times per
 // request; polling for up to 50 us first removed nearly all of those wake-ups and the
-// client's CPU per request fell with them (README: Design, Busy polling).
+// client's CPU per request fell with them (docs/design.md: Busy polling).
 //
 // Polling costs CPU, so it is done only while it pays: BusyPollPolicy remembers whether
 // recent idle periods ended within the budget and stops polling when most did not (a

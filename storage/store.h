@@ -10,7 +10,7 @@
 // committed under the key's shard lock, so a reader sees the complete old value or the
 // complete new one.
 //
-// Leases and eviction (decided here, documented in the README): reads (GET, EXIST,
+// Leases and eviction (decided here, documented in docs/design.md): reads (GET, EXIST,
 // QUERY...) grant a lease of lease-ttl. A leased object cannot be removed without FORCE
 // and is evicted only after every unleased candidate; a reply in flight is protected
 // by a pin, not by the lease, so even a steady stream of reads of every object cannot

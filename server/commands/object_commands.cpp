@@ -1,7 +1,7 @@
 // Mooncake Store's object commands over RESP: PUT, UPSERT, BATCHPUT, BATCHGET, EXIST,
 // BATCHEXIST, QUERY, BATCHQUERY, QUERYREGEX, REMOVE, BATCHREMOVE, REMOVEREGEX,
 // REMOVEALL, GETSIZE. Errors carry Mooncake's error names as their code; a miss is a
-// nil (or 0), never an error. Reply shapes are documented in the README.
+// nil (or 0), never an error. Reply shapes are documented in docs/design.md.
 #include <fmt/format.h>
 
 #include "server/client.h"
