@@ -78,5 +78,7 @@ std::span<const CommandSpec> IntrospectionCommands();
 std::span<const CommandSpec> ObjectCommands();
 std::span<const CommandSpec> SegmentCommands();
 std::span<const CommandSpec> AclCommands();
+std::span<const CommandSpec> DumpCommands();
+std::span<const CommandSpec> ObjectInspectionCommands();
 
 }  // namespace crescent::server

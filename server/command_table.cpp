@@ -39,7 +39,8 @@ const CommandEntry* CommandEntry::FindSubcommand(std::string_view name) const {
 CommandTable::CommandTable() {
   for (auto family : {ConnectionCommands(), StringCommands(), KeyspaceCommands(),
                       ServerCommands(), IntrospectionCommands(), ObjectCommands(),
-                      SegmentCommands(), AclCommands()}) {
+                      SegmentCommands(), AclCommands(), DumpCommands(),
+                      ObjectInspectionCommands()}) {
     for (const CommandSpec& spec : family) {
       auto entry = std::make_unique<CommandEntry>();
       entry->spec = &spec;

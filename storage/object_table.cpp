@@ -38,7 +38,7 @@ ObjectTable::~ObjectTable() { ClearMemory(); }
 
 ObjectTable::ReadResult ObjectTable::Get(std::string_view key,
                                          FunctionRef<void(const ValueView&)> visit,
-                                         int64_t lease_ms, uint64_t* version) {
+                                         int64_t lease_ms, uint64_t* version, bool touch) {
   uint64_t hash = Hash(key);
   Shard& shard = ShardFor(hash);
   std::lock_guard lock(shard.mu);
@@ -49,7 +49,7 @@ ObjectTable::ReadResult ObjectTable::Get(std::string_view key,
     return ReadResult::kMiss;
   }
   ++shard.hits;
-  LockedTouch(shard, node, now, lease_ms);
+  if (touch) LockedTouch(shard, node, now, lease_ms);
   if (!node->in_memory()) {
     if (version != nullptr) *version = node->version;
     return ReadResult::kOnDisk;
