@@ -288,3 +288,15 @@ def test_values_move_between_redis_and_crescent(server):
         cs.close()
     finally:
         redis_server.check_stopped_cleanly()
+
+
+@pytest.mark.parametrize("name,arity,flags,first,last,step", [
+    ("dump", 2, {"readonly"}, 1, 1, 1),
+    ("restore", -4, {"write", "denyoom"}, 1, 1, 1),
+])
+def test_command_info(raw, name, arity, flags, first, last, step):
+    (entry,) = raw.cmd("COMMAND", "INFO", name)
+    assert entry[0] == name.encode()
+    assert entry[1] == arity
+    assert set(entry[2]) >= flags
+    assert entry[3:6] == [first, last, step]
