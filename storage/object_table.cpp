@@ -58,13 +58,13 @@ ObjectTable::ReadResult ObjectTable::Get(std::string_view key,
   return ReadResult::kHit;
 }
 
-bool ObjectTable::Exists(std::string_view key, int64_t lease_ms) {
+bool ObjectTable::Exists(std::string_view key, int64_t lease_ms, bool touch) {
   uint64_t hash = Hash(key);
   Shard& shard = ShardFor(hash);
   std::lock_guard lock(shard.mu);
   int64_t now = clock_->NowMs();
   Node* node = LockedFind(shard, key, hash, now);
-  if (node != nullptr && lease_ms > 0) LockedTouch(shard, node, now, lease_ms);
+  if (node != nullptr && (lease_ms > 0 || touch)) LockedTouch(shard, node, now, lease_ms);
   return node != nullptr;
 }
 

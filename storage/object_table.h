@@ -81,7 +81,8 @@ class ObjectTable {
   // Restart: an object found on disk, known by its metadata only.
   void LoadFromDisk(std::string_view key, const DiskRecordMeta& meta, size_t size,
                     int64_t soft_pin_ms);
-  bool Exists(std::string_view key, int64_t lease_ms);
+  // `touch`: update the access record even without a lease (TOUCH).
+  bool Exists(std::string_view key, int64_t lease_ms, bool touch = false);
   std::optional<ObjectInfo> Query(std::string_view key, int64_t lease_ms);
   std::optional<int64_t> GetExpiry(std::string_view key);
   std::optional<size_t> MemoryUsage(std::string_view key);

@@ -188,6 +188,8 @@ bool Store::Exists(std::string_view key, bool lease) {
   return table_->Exists(key, lease ? ReadParams(options_.config).lease_ms : 0);
 }
 
+bool Store::Touch(std::string_view key) { return table_->Exists(key, 0, /*touch=*/true); }
+
 std::optional<ObjectInfo> Store::Query(std::string_view key, bool lease) {
   return table_->Query(key, lease ? ReadParams(options_.config).lease_ms : 0);
 }

@@ -282,6 +282,9 @@ class Store {
   // read, no promotion of a disk-only value. Counts a hit or a miss.
   bool Peek(std::string_view key, FunctionRef<void(const ValueView&)> visit);
   bool Exists(std::string_view key, bool lease = false);
+  // TOUCH: as Exists, and the access record (OBJECT IDLETIME / FREQ, eviction order)
+  // counts it as a use, as a read does; no lease.
+  bool Touch(std::string_view key);
   // A hint that `keys` are about to be looked up (ObjectTable::Prefetch).
   void Prefetch(std::span<const std::string_view> keys);
   std::optional<ObjectInfo> Query(std::string_view key, bool lease = true);

@@ -85,6 +85,17 @@ def test_object_idletime(r):
     assert r.object("idletime", "missing") is None
 
 
+def test_touch_restarts_idletime_and_exists_does_not(r):
+    r.set("a", "a string")
+    assert r.restore("c", 0, r.dump("a"), idletime=500) == b"OK"
+    assert r.restore("d", 0, r.dump("a"), idletime=500) == b"OK"
+    assert r.exists("c") == 1
+    assert r.type("c") == b"string"
+    assert r.object("idletime", "c") >= 500
+    assert r.touch("d", "missing") == 1
+    assert r.object("idletime", "d") == 0
+
+
 def test_object_freq_needs_lfu(raw):
     raw.cmd("SET", "k", "a string")
     assert raw.cmd("OBJECT", "FREQ", "k") == FREQ_NOT_TRACKED

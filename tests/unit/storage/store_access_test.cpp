@@ -1,6 +1,6 @@
-// Store::Access, SetAccess and Peek (OBJECT IDLETIME / FREQ, RESTORE IDLETIME / FREQ,
-// OBJECT ENCODING): the access record each policy keeps, reads that leave no trace, and
-// the bounds of what can be set.
+// Store::Access, SetAccess, Peek and Touch (OBJECT IDLETIME / FREQ, RESTORE IDLETIME /
+// FREQ, OBJECT ENCODING, TOUCH): the access record each policy keeps, reads that leave
+// no trace, and the bounds of what can be set.
 #include <doctest/doctest.h>
 
 #include <cstdint>
@@ -68,6 +68,18 @@ TEST_CASE("LRU: idle time since the last read; Peek, Exists and Access leave it 
   CHECK(IdleMs(*store, "k") == 0);
   CHECK_FALSE(store->Access("missing").has_value());
   CHECK_FALSE(store->Peek("missing", [](const ValueView&) { FAIL("visited"); }));
+}
+
+TEST_CASE("Touch counts as a use and grants no lease") {
+  ManualClock clock;
+  auto store = MakeStore(&clock);
+  REQUIRE(Put(*store, "k", "value").ok());
+  clock.Advance(7000);
+  CHECK(IdleMs(*store, "k") == 7000);
+  CHECK(store->Touch("k"));
+  CHECK(IdleMs(*store, "k") == 0);
+  CHECK(store->Query("k", false)->lease_until_ms == 0);
+  CHECK_FALSE(store->Touch("missing"));
 }
 
 TEST_CASE("LRU: SetAccess sets the idle time, within what the 32-bit clock keeps") {
