@@ -300,3 +300,16 @@ def test_command_info(raw, name, arity, flags, first, last, step):
     assert entry[1] == arity
     assert set(entry[2]) >= flags
     assert entry[3:6] == [first, last, step]
+
+
+@pytest.mark.crescent_only
+def test_dump_and_restore_keys_obey_max_key_size(fresh_server):
+    s = fresh_server(["--max-key-size", "16"])
+    c = s.raw()
+    too_long = "k" * 17
+    error = Error("ERR key is longer than max-key-size")
+    assert c.cmd("DUMP", too_long) == error
+    assert c.cmd("RESTORE", too_long, "0", payload(b"\x00\x03abc")) == error
+    assert c.cmd("OBJECT", "ENCODING", too_long) == error
+    assert c.cmd("RESTORE", "k" * 16, "0", payload(b"\x00\x03abc")) == Status("OK")
+    c.close()
