@@ -89,5 +89,7 @@ std::span<const CommandSpec> TransactionCommands();
 std::span<const CommandSpec> LifecycleCommands();
 std::span<const CommandSpec> DiagnosticCommands();
 std::span<const CommandSpec> BitCommands();
+std::span<const CommandSpec> DumpCommands();
+std::span<const CommandSpec> ObjectInspectionCommands();
 
 }  // namespace crescent::server

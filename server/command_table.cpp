@@ -49,7 +49,9 @@ CommandTable::CommandTable() {
            TransactionCommands(),
            LifecycleCommands(),
            DiagnosticCommands(),
-           BitCommands()}) {
+           BitCommands(),
+           DumpCommands(),
+           ObjectInspectionCommands()}) {
     for (const CommandSpec& spec : family) {
       auto entry = std::make_unique<CommandEntry>();
       entry->spec = &spec;

@@ -132,6 +132,20 @@ inline constexpr std::string_view kRegexLongerThanProgram =
 inline constexpr std::string_view kMatchBudget =
     "ERR pattern matching over the keyspace exceeds match-budget (key bytes x pattern "
     "cost); use a narrower or simpler pattern, or raise match-budget";
+// DUMP / RESTORE and OBJECT.
+inline constexpr std::string_view kDumpPayloadWrong = "ERR DUMP payload version or checksum are wrong";
+inline constexpr std::string_view kBadDataFormat = "ERR Bad data format";
+inline constexpr std::string_view kBusyKey = "BUSYKEY Target key name already exists.";
+inline constexpr std::string_view kInvalidTtl = "ERR Invalid TTL value, must be >= 0";
+inline constexpr std::string_view kInvalidIdleTime = "ERR Invalid IDLETIME value, must be >= 0";
+inline constexpr std::string_view kInvalidFreq = "ERR Invalid FREQ value, must be >= 0 and <= 255";
+inline constexpr std::string_view kFrequencyNotTracked =
+    "ERR An LFU maxmemory policy is not selected, access frequency not tracked. Please note "
+    "that when switching between policies at runtime LRU and LFU data will take some time to "
+    "adjust.";
+inline constexpr std::string_view kIdleTimeNotTracked =
+    "ERR An LFU maxmemory policy is selected, idle time not tracked. Please note that when "
+    "switching between policies at runtime LRU and LFU data will take some time to adjust.";
 
 std::string WrongArity(std::string_view full_name);
 std::string UnknownCommand(std::string_view name, std::span<const std::string_view> args);

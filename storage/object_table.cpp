@@ -29,7 +29,7 @@ ObjectTable::~ObjectTable() { ClearMemory(); }
 
 ObjectTable::ReadResult ObjectTable::Get(std::string_view key,
                                          FunctionRef<void(const ValueView&)> visit,
-                                         int64_t lease_ms, uint64_t* version) {
+                                         int64_t lease_ms, uint64_t* version, bool touch) {
   uint64_t hash = Hash(key);
   Shard& shard = ShardFor(hash);
   std::lock_guard lock(shard.mu);
@@ -40,7 +40,7 @@ ObjectTable::ReadResult ObjectTable::Get(std::string_view key,
     return ReadResult::kMiss;
   }
   ++shard.hits;
-  LockedTouch(shard, node, now, lease_ms);
+  if (touch) LockedTouch(shard, node, now, lease_ms);
   if (!node->in_memory()) {
     if (version != nullptr) *version = node->version;
     return ReadResult::kOnDisk;
@@ -49,13 +49,13 @@ ObjectTable::ReadResult ObjectTable::Get(std::string_view key,
   return ReadResult::kHit;
 }
 
-bool ObjectTable::Exists(std::string_view key, int64_t lease_ms) {
+bool ObjectTable::Exists(std::string_view key, int64_t lease_ms, bool touch) {
   uint64_t hash = Hash(key);
   Shard& shard = ShardFor(hash);
   std::lock_guard lock(shard.mu);
   int64_t now = clock_->NowMs();
   Node* node = LockedFind(shard, key, hash, now);
-  if (node != nullptr && lease_ms > 0) LockedTouch(shard, node, now, lease_ms);
+  if (node != nullptr && (lease_ms > 0 || touch)) LockedTouch(shard, node, now, lease_ms);
   return node != nullptr;
 }
 

@@ -70,8 +70,9 @@ class ObjectTable {
   enum class ReadResult { kMiss, kHit, kOnDisk };
   // kOnDisk: the object exists but its value is only on disk (`version` says which);
   // the caller reads the disk and may Promote.
+  // `touch`: the read updates the node's access record (false: OBJECT's reads).
   ReadResult Get(std::string_view key, FunctionRef<void(const ValueView&)> visit,
-                 int64_t lease_ms, uint64_t* version = nullptr);
+                 int64_t lease_ms, uint64_t* version = nullptr, bool touch = true);
   // Gives a disk-only object its memory replica back, if it is still that version.
   bool Promote(std::string_view key, uint64_t version, PreparedValue* value);
   // A disk-only object whose record the disk no longer has (an async write was
@@ -80,10 +81,15 @@ class ObjectTable {
   // Restart: an object found on disk, known by its metadata only.
   void LoadFromDisk(std::string_view key, const DiskRecordMeta& meta, size_t size,
                     int64_t soft_pin_ms);
-  bool Exists(std::string_view key, int64_t lease_ms);
+  // `touch`: update the access record even without a lease (TOUCH).
+  bool Exists(std::string_view key, int64_t lease_ms, bool touch = false);
   std::optional<ObjectInfo> Query(std::string_view key, int64_t lease_ms);
   std::optional<int64_t> GetExpiry(std::string_view key);
   std::optional<size_t> MemoryUsage(std::string_view key);
+  // Store::Access / SetAccess, under the policy set by set_policy.
+  std::optional<AccessInfo> Access(std::string_view key);
+  bool SetAccess(std::string_view key, std::optional<int64_t> idle_ms,
+                 std::optional<uint32_t> frequency);
 
   // kOutOfMemory when a kWrite value cannot be placed in `segment`.
   Status Update(std::string_view key, FunctionRef<UpdateDecision(const CurrentValue&)> decide,

@@ -365,6 +365,42 @@ uint32_t ObjectTable::LfuCounter(uint32_t access, int64_t now) const {
   return idle >= counter ? 0 : counter - idle;
 }
 
+std::optional<AccessInfo> ObjectTable::Access(std::string_view key) {
+  uint64_t hash = Hash(key);
+  Shard& shard = ShardFor(hash);
+  std::lock_guard lock(shard.mu);
+  int64_t now = clock_->NowMs();
+  Node* node = LockedFind(shard, key, hash, now);
+  if (node == nullptr) return std::nullopt;
+  AccessInfo info;
+  info.frequency_tracked = policy_.load(std::memory_order_relaxed) == EvictionParams::Policy::kLfu;
+  if (info.frequency_tracked) {
+    info.frequency = LfuCounter(node->access, now);
+  } else {
+    info.idle_ms = static_cast<uint32_t>(TableClock(now) - node->access);
+  }
+  return info;
+}
+
+bool ObjectTable::SetAccess(std::string_view key, std::optional<int64_t> idle_ms,
+                            std::optional<uint32_t> frequency) {
+  uint64_t hash = Hash(key);
+  Shard& shard = ShardFor(hash);
+  std::lock_guard lock(shard.mu);
+  int64_t now = clock_->NowMs();
+  Node* node = LockedFind(shard, key, hash, now);
+  if (node == nullptr) return false;
+  if (policy_.load(std::memory_order_relaxed) == EvictionParams::Policy::kLfu) {
+    if (frequency) node->access = (LfuMinutes(now) << 8) | std::min<uint32_t>(*frequency, 255);
+  } else if (idle_ms) {
+    // The clock is 32-bit and wraps: an idle time of 2^31 ms or more would soon read as
+    // a recent access, so it is kept at just under that (24 days).
+    int64_t idle = std::clamp<int64_t>(*idle_ms, 0, INT32_MAX);
+    node->access = TableClock(now) - static_cast<uint32_t>(idle);
+  }
+  return true;
+}
+
 void ObjectTable::LockedTouch(Shard& shard, Node* node, int64_t now, int64_t lease_ms) {
   if (policy_.load(std::memory_order_relaxed) == EvictionParams::Policy::kLfu) {
     // Redis's LFU: a logarithmic 8-bit counter (log factor 10) that loses one per idle

@@ -51,7 +51,11 @@ StatusOr<std::unique_ptr<Store>> Store::Create(const StoreOptions& options, cons
 
 Store::Store(const StoreOptions& options, const Clock* clock)
     : options_(options), clock_(clock), segments_(std::make_unique<SegmentRegistry>()),
-      table_(std::make_unique<ObjectTable>(clock)) {}
+      table_(std::make_unique<ObjectTable>(clock)) {
+  // From the first write on, not from the evictor's first round: what a new key's access
+  // record holds depends on the policy (OBJECT FREQ of a key written at start-up).
+  table_->set_policy(ReadParams(options.config).policy);
+}
 
 Store::~Store() {
   {
@@ -139,8 +143,17 @@ std::optional<uint64_t> Store::AllocateIn(Segment& segment, size_t bytes) {
 }
 
 bool Store::Get(std::string_view key, FunctionRef<void(const ValueView&)> visit, bool lease) {
+  return Read(key, visit, lease ? ReadParams(options_.config).lease_ms : 0, true);
+}
+
+bool Store::Peek(std::string_view key, FunctionRef<void(const ValueView&)> visit) {
+  return Read(key, visit, 0, false);
+}
+
+bool Store::Read(std::string_view key, FunctionRef<void(const ValueView&)> visit,
+                 int64_t lease_ms, bool touch) {
   uint64_t version = 0;
-  auto result = table_->Get(key, visit, lease ? ReadParams(options_.config).lease_ms : 0, &version);
+  auto result = table_->Get(key, visit, lease_ms, &version, touch);
   if (result != ObjectTable::ReadResult::kOnDisk) return result == ObjectTable::ReadResult::kHit;
   if (disk_ == nullptr) return false;
   // A disk-only object: read it with no lock held. The visitor of Read may not call the
@@ -153,7 +166,7 @@ bool Store::Get(std::string_view key, FunctionRef<void(const ValueView&)> visit,
     table_->ForgetDiskOnly(key, version);  // the disk lost it (e.g. a dropped async write)
     return false;
   }
-  if (options_.promote_on_read) {
+  if (options_.promote_on_read && touch) {
     auto promoted = Reserve(bytes.size(), {});
     if (promoted.ok()) {
       std::memcpy(promoted->data(), bytes.data(), bytes.size());
@@ -174,6 +187,8 @@ void Store::Prefetch(std::span<const std::string_view> keys) { table_->Prefetch(
 bool Store::Exists(std::string_view key, bool lease) {
   return table_->Exists(key, lease ? ReadParams(options_.config).lease_ms : 0);
 }
+
+bool Store::Touch(std::string_view key) { return table_->Exists(key, 0, /*touch=*/true); }
 
 std::optional<ObjectInfo> Store::Query(std::string_view key, bool lease) {
   return table_->Query(key, lease ? ReadParams(options_.config).lease_ms : 0);
@@ -391,6 +406,19 @@ bool Store::RemoveIfVersion(std::string_view key, uint64_t version, bool force) 
 size_t Store::RemoveAll(bool force) { return table_->RemoveAll(force); }
 std::optional<int64_t> Store::GetExpiry(std::string_view key) { return table_->GetExpiry(key); }
 std::optional<size_t> Store::MemoryUsage(std::string_view key) { return table_->MemoryUsage(key); }
+
+// The table follows the configured policy here too (not only at the next eviction), so
+// that what OBJECT reports and the policy it is checked against agree.
+std::optional<AccessInfo> Store::Access(std::string_view key) {
+  table_->set_policy(ReadParams(options_.config).policy);
+  return table_->Access(key);
+}
+
+bool Store::SetAccess(std::string_view key, std::optional<int64_t> idle_ms,
+                      std::optional<uint32_t> frequency) {
+  table_->set_policy(ReadParams(options_.config).policy);
+  return table_->SetAccess(key, idle_ms, frequency);
+}
 
 uint64_t Store::Scan(uint64_t cursor, size_t count, FunctionRef<void(std::string_view)> visit) {
   return table_->Scan(cursor, count, visit);

@@ -174,6 +174,16 @@ struct ObjectInfo {
   std::vector<ReplicaInfo> replicas;
 };
 
+// How recently or how often a key was used, as OBJECT IDLETIME / FREQ report it. The
+// table keeps one or the other, as eviction-policy asks: lfu counts frequency, lru and
+// ttl keep the time of the last access.
+struct AccessInfo {
+  bool frequency_tracked = false;  // lfu
+  int64_t idle_ms = 0;             // when !frequency_tracked: since the last access
+  uint32_t frequency = 0;          // when frequency_tracked: Redis's logarithmic counter
+                                   // (0-255), after its decay of one per idle minute
+};
+
 struct SegmentInfo {
   std::string name;
   size_t capacity = 0;
@@ -283,7 +293,14 @@ class Store {
   // Calls `visit` under the key's shard lock if the key exists; returns whether it did.
   // Counts a hit or a miss; grants a lease when `lease`.
   bool Get(std::string_view key, FunctionRef<void(const ValueView&)> visit, bool lease = true);
+  // As Get, but the read leaves no trace (OBJECT ENCODING, as Redis's LOOKUP_NOTOUCH):
+  // no lease, no update of the access record that OBJECT IDLETIME / FREQ and eviction
+  // read, no promotion of a disk-only value. Counts a hit or a miss.
+  bool Peek(std::string_view key, FunctionRef<void(const ValueView&)> visit);
   bool Exists(std::string_view key, bool lease = false);
+  // TOUCH: as Exists, and the access record (OBJECT IDLETIME / FREQ, eviction order)
+  // counts it as a use, as a read does; no lease.
+  bool Touch(std::string_view key);
   // A hint that `keys` are about to be looked up (ObjectTable::Prefetch).
   void Prefetch(std::span<const std::string_view> keys);
   std::optional<ObjectInfo> Query(std::string_view key, bool lease = true);
@@ -291,6 +308,14 @@ class Store {
   std::optional<int64_t> GetExpiry(std::string_view key);
   // Bytes this key costs (metadata plus its pool allocations); nullopt when absent.
   std::optional<size_t> MemoryUsage(std::string_view key);
+  // OBJECT IDLETIME / FREQ: the key's access record, read without touching it; nullopt
+  // when absent.
+  std::optional<AccessInfo> Access(std::string_view key);
+  // RESTORE IDLETIME / FREQ: sets the record that the policy keeps, from `idle_ms` (lru,
+  // ttl; at most 2^31-1 ms are kept) or `frequency` (lfu, 0-255); the other one is
+  // ignored, as Redis ignores it. False when the key is absent.
+  bool SetAccess(std::string_view key, std::optional<int64_t> idle_ms,
+                 std::optional<uint32_t> frequency);
 
   // --- Writes ----------------------------------------------------------------------
   // Copies `bytes` into the replicas `config` asks for (evicting if there is no room).
@@ -406,6 +431,9 @@ class Store {
   // one replica or another segment).
   Status MoveOutOfLine(PreparedValue* value, const ReplicateConfig& config);
   void EvictorLoop();
+  // Get and Peek: `touch` updates the access record (and may promote from disk).
+  bool Read(std::string_view key, FunctionRef<void(const ValueView&)> visit, int64_t lease_ms,
+            bool touch);
 
   void ApplyPins(PreparedValue* value, const ReplicateConfig& config);
   // An inline value of `size` bytes (REQUIRES: InlineEligible), its bytes not yet set.

@@ -32,6 +32,14 @@ void Exists(CommandContext& ctx) {
   ctx.reply.Integer(found);
 }
 
+// TOUCH counts as a use of each key (OBJECT IDLETIME restarts), as in Redis; EXISTS
+// does not.
+void Touch(CommandContext& ctx) {
+  int64_t found = 0;
+  for (size_t i = 1; i < ctx.args.size(); ++i) found += ctx.store.Touch(ctx.args[i]) ? 1 : 0;
+  ctx.reply.Integer(found);
+}
+
 void Type(CommandContext& ctx) {
   ctx.reply.SimpleString(ctx.store.Exists(ctx.args[1]) ? "string" : "none");
 }
@@ -319,7 +327,7 @@ const CommandSpec kCommands[] = {
     {"rename", 3, kRename, 1, 2, 1, Rename, "generic", "Renames a key and overwrites the destination.", "1.0.0"},
     {"renamenx", 3, kRename | kCmdFast, 1, 2, 1, RenameNx, "generic", "Renames a key only when the target key name doesn't exist.", "1.0.0"},
     {"scan", -2, kR, 0, 0, 0, Scan, "generic", "Iterates over the key names in the database.", "2.8.0"},
-    {"touch", -2, kR | kCmdFast, 1, -1, 1, Exists, "generic", "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "3.2.1"},
+    {"touch", -2, kR | kCmdFast, 1, -1, 1, Touch, "generic", "Returns the number of existing keys out of those specified after updating the time they were last accessed.", "3.2.1"},
     {"ttl", 2, kR | kCmdFast, 1, 1, 1, Ttl, "generic", "Returns the expiration time in seconds of a key.", "1.0.0"},
     {"type", 2, kR | kCmdFast, 1, 1, 1, Type, "generic", "Determines the type of value stored at a key.", "1.0.0"},
     {"unlink", -2, kW | kCmdFast, 1, -1, 1, Del, "generic", "Asynchronously deletes one or more keys.", "4.0.0"},
