@@ -116,7 +116,7 @@ constexpr uint32_t kR = kCmdRead;
 const CommandSpec kSubcommands[] = {
     {"encoding", 3, kR, 2, 2, 1, ObjectEncoding, "generic", "Returns the internal encoding of a Redis object.", "2.2.3"},
     {"freq", 3, kR, 2, 2, 1, ObjectFreq, "generic", "Returns the logarithmic access frequency counter of a Redis object.", "4.0.0"},
-    {"help", 2, kCmdLoading | kCmdStale, 0, 0, 0, ObjectHelp, "generic", "Returns helpful text about the different subcommands.", "6.2.0"},
+    {"help", 2, 0, 0, 0, 0, ObjectHelp, "generic", "Returns helpful text about the different subcommands.", "6.2.0"},
     {"idletime", 3, kR, 2, 2, 1, ObjectIdleTime, "generic", "Returns the time since the last access to a Redis object.", "2.2.3"},
     {"refcount", 3, kR, 2, 2, 1, ObjectRefcount, "generic", "Returns the reference count of a value of a key.", "2.2.3"},
 };

@@ -99,7 +99,7 @@ const CommandSpec kCommands[] = {
     {"exec", 1, kCmdRunsInMulti, 0, 0, 0, Exec, "transactions", "Executes all commands in a transaction.", "1.2.0"},
     {"multi", 1, kTx | kCmdRunsInMulti, 0, 0, 0, Multi, "transactions", "Starts a transaction.", "1.2.0"},
     {"unwatch", 1, kTx, 0, 0, 0, Unwatch, "transactions", "Forgets about watched keys of a transaction.", "2.2.0"},
-    {"watch", -2, kTx | kCmdRunsInMulti, 1, -1, 1, Watch, "transactions", "Monitors changes to keys to determine the execution of a transaction.", "2.2.0"},
+    {"watch", -2, kTx | kCmdRead | kCmdRunsInMulti, 1, -1, 1, Watch, "transactions", "Monitors changes to keys to determine the execution of a transaction.", "2.2.0"},
 };
 
 }  // namespace

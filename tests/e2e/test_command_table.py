@@ -19,6 +19,7 @@ SERVER = os.path.join(REPO, "server")
 FLAG_NAMES = {
     "kCmdRead": "readonly", "kCmdWrite": "write", "kCmdAdmin": "admin", "kCmdFast": "fast",
     "kCmdNoAuth": "no_auth", "kCmdDenyOom": "denyoom", "kCmdConnection": None,
+    "kCmdNoMulti": "no_multi", "kCmdRunsInMulti": None,
 }
 
 ENTRY = re.compile(
