@@ -26,10 +26,10 @@
 
 FROM debian:bookworm AS builder
 ENV DEBIAN_FRONTEND=noninteractive
-# The build dependencies, from the same list the developers use (a layer of its own, so
-# that it is reused while the list does not change).
+# The build dependencies (no test clients), from the list the developers use (a layer of
+# its own, so that it is reused while the list does not change).
 COPY tools/scripts/install-deps.sh /tmp/install-deps.sh
-RUN bash /tmp/install-deps.sh && rm -rf /var/lib/apt/lists/*
+RUN bash /tmp/install-deps.sh --build-only && rm -rf /var/lib/apt/lists/*
 COPY . /src
 RUN cmake -S /src -B /src/out -G Ninja -DCMAKE_BUILD_TYPE=Release \
  && ninja -C /src/out crescentd crescent-cli crescent-bench \
