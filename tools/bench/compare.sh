@@ -11,19 +11,19 @@
 #   QUICK=1 tools/bench/compare.sh      short run (under a minute after the build)
 #
 # Environment: QUICK=1, MEMORY_MB (maxmemory of both servers, default 2048), IO_THREADS
-# (crescentd's, default 1), MT_IO_THREADS (the second crescentd's, for large values and
-# kvcache; default: one per core, crescentd's own default; 0 skips it), SKIP_BUILD=1,
+# (crescentd's, default 0: crescentd's own default, half the cores), MT_IO_THREADS (the second crescentd's, for large values and
+# kvcache; default: one per core; 0 skips it), SKIP_BUILD=1,
 # KEEP=1 (keep the work folder with the logs), OUT=FILE (also write the report there).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
 QUICK=${QUICK:-0}
 MEMORY_MB=${MEMORY_MB:-2048}
-# One network thread, as Redis has: on a 2-core machine the load generator needs the other
-# core, and a second I/O thread only competes with it (worse p99 on small values).
-IO_THREADS=${IO_THREADS:-1}
+# crescentd as a user who changes nothing runs it: --io-threads 0 is half the usable cores
+# (one on 2 cores, as Redis has one network thread), so its I/O threads busy-poll.
+IO_THREADS=${IO_THREADS:-0}
 # Large values and kvcache run a second time against a crescentd with an I/O thread per
-# core, as it runs by default: there the server's own sends, not the load generator, are
+# core: there the server's own sends, not the load generator, are
 # what a single thread is short of (see tools/bench/README.md, the loopback ceiling).
 MT_IO_THREADS=${MT_IO_THREADS:-$(nproc)}
 SKIP_BUILD=${SKIP_BUILD:-0}
@@ -144,6 +144,7 @@ start_redis
 start_crescent
 # Busy polling as the I/O threads apply it (0 when they are more than half the cores).
 BUSY_POLL_US=$(redis-cli -p "$CRESCENT_PORT" info server | tr -d '\r' | awk -F: '/^io_busy_poll_us:/ {print $2}')
+IO_THREADS_ACTIVE=$(redis-cli -p "$CRESCENT_PORT" info server | tr -d '\r' | awk -F: '/^io_threads_active:/ {print $2}')
 log "redis-server $(redis-server --version | grep -o 'v=[^ ]*') pid $REDIS_PID port $REDIS_PORT;" \
   "crescentd pid $CRESCENT_PID port $CRESCENT_PORT; maxmemory ${MEMORY_MB} MB each"
 
@@ -399,7 +400,7 @@ report() {
   local row kind v_r v_c unit
   echo "## Crescent vs Redis ($(date +%F), $(nproc) cores, maxmemory ${MEMORY_MB} MB each$([ "$QUICK" = 1 ] && echo ', QUICK'))"
   echo
-  echo "redis-server $(redis-server --version | grep -o 'v=[^ ]*' | cut -d= -f2); crescentd --io-threads $IO_THREADS --persistence off (its I/O thread busy-polls for up to ${BUSY_POLL_US:-?} µs before it sleeps). Small values (redis-benchmark rows): medians of $ROUNDS rounds (the ratio: the median of the rounds' ratios)."
+  echo "redis-server $(redis-server --version | grep -o 'v=[^ ]*' | cut -d= -f2); crescentd --io-threads $IO_THREADS (${IO_THREADS_ACTIVE:-?} I/O threads) --persistence off (its I/O threads busy-poll for up to ${BUSY_POLL_US:-?} µs before it sleeps). Small values (redis-benchmark rows): medians of $ROUNDS rounds (the ratio: the median of the rounds' ratios)."
   echo "Loopback ceiling (iperf3, one TCP stream, 1 MiB writes, ${IPERF_SECS} s, before and after the workloads): ${IPERF_RUNS[*]:-?} GB/s; the higher, ${IPERF_GBPS:-?} GB/s, is the ceiling below."
   echo
   echo "| workload | Redis | Crescent | ratio (Crescent/Redis) | p99 Redis (ms) | p99 Crescent (ms) | server CPU µs/req Redis / Crescent | client CPU µs/req Redis / Crescent |"
