@@ -1,5 +1,8 @@
 #include "server/errors.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include <fmt/format.h>
 
 namespace crescent::server::errors {
@@ -22,6 +25,17 @@ std::string WrongArity(std::string_view full_name) {
 }
 
 std::string UnknownCommand(std::string_view name, std::span<const std::string_view> args) {
+  // Scripting is out of scope on purpose: say so rather than "unknown command".
+  static constexpr std::string_view kScripting[] = {
+      "eval", "evalsha", "eval_ro", "evalsha_ro", "script", "function", "fcall", "fcall_ro"};
+  for (std::string_view s : kScripting) {
+    if (name.size() == s.size() &&
+        std::equal(s.begin(), s.end(), name.begin(), [](char a, char b) {
+          return a == std::tolower(static_cast<unsigned char>(b));
+        })) {
+      return std::string(kScriptingNotSupported);
+    }
+  }
   // As Redis: the name cut at 128 bytes, then quoted arguments until 128 bytes are shown.
   std::string shown;
   for (size_t i = 1; i < args.size() && shown.size() < 128; ++i) {

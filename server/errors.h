@@ -114,6 +114,8 @@ inline constexpr std::string_view kSaveFailed =
     "ERR the SSD tier could not write every queued object (see the server log)";
 inline constexpr std::string_view kBgSaveInProgress = "ERR Background save already in progress";
 inline constexpr std::string_view kPauseMode = "ERR CLIENT PAUSE mode must be WRITE or ALL";
+inline constexpr std::string_view kScriptingNotSupported =
+    "ERR scripting (EVAL, EVALSHA, SCRIPT, FUNCTION, FCALL) is not supported by Crescent";
 // Transactions.
 inline constexpr std::string_view kNotAllowedInMulti = "ERR Command not allowed inside a transaction";
 inline constexpr std::string_view kMultiNested = "ERR MULTI calls can not be nested";

@@ -268,3 +268,13 @@ def test_resp3_exec_and_aborted_watch(server, r):
         assert c.cmd("MULTI") == "OK"
         assert c.cmd("GET", "r3") == "QUEUED"
         assert c.cmd("EXEC") is NULL
+
+
+@pytest.mark.crescent_only
+@pytest.mark.parametrize("command", [["EVAL", "return 1", "0"], ["evalsha", "abc", "0"],
+                                     ["SCRIPT", "LOAD", "return 1"], ["FUNCTION", "LIST"],
+                                     ["FCALL", "f", "0"]])
+def test_scripting_says_it_is_out_of_scope(raw, command):
+    reply = raw.cmd(*command)
+    assert reply == Error("ERR scripting (EVAL, EVALSHA, SCRIPT, FUNCTION, FCALL) is not "
+                          "supported by Crescent")
