@@ -5,7 +5,7 @@
 namespace crescent::server {
 
 void IoBarrier::RunExclusive(FunctionRef<void()> section) {
-  const size_t others = contexts_.size() - 1;
+  const size_t others = contexts_.empty() ? 0 : contexts_.size() - 1;
   std::unique_lock lock(mu_);
   while (active_) ParkLocked(lock);
   if (others == 0 || abandoned_) {

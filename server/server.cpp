@@ -80,7 +80,9 @@ void ServerStats::ResetErrors() {
 
 Server::Server(config::Config* config, std::unique_ptr<storage::Store> store, const Clock* clock)
     : config_(config), store_(std::move(store)), clock_(clock), run_id_(MakeRunId()),
-      start_time_ms_(clock->NowMs()), last_save_s_(clock->NowMs() / 1000) {}
+      start_time_ms_(clock->NowMs()), barrier_(std::make_unique<IoBarrier>(
+                                            std::vector<asio::io_context*>{})),
+      last_save_s_(clock->NowMs() / 1000) {}
 
 void Server::Pause(int64_t until_ms, bool writes_only) {
   // As Redis: a pause never shortens one in force, and ALL wins over WRITE.

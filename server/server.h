@@ -79,7 +79,8 @@ class Server {
   const std::string& run_id() const { return run_id_; }
   int64_t start_time_ms() const { return start_time_ms_; }
   size_t io_threads() const { return contexts_.size(); }
-  // Parks the other I/O threads while one runs a transaction (from Start()).
+  // Parks the other I/O threads while one runs a transaction (before Start(), when there
+  // are no I/O threads, it parks nothing).
   IoBarrier& barrier() { return *barrier_; }
   // io-busy-poll-us as the I/O threads apply it: 0 when they are more than half the
   // usable cores (io_loop.h). Any thread.

@@ -90,6 +90,11 @@ TEST_CASE("io barrier: one thread runs its section at once; abandoned sections d
     for (int i = 0; i < 1000 && !ran; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(1));
     CHECK(ran.load());
   }
+  // No I/O threads at all (a Server before Start(), as the dispatcher fuzzer has it).
+  IoBarrier none({});
+  bool ran_alone = false;
+  none.RunExclusive([&] { ran_alone = true; });
+  CHECK(ran_alone);
   // Two contexts, but the second is never run: a section would wait forever for it to
   // park unless the barrier was abandoned (as Server does before it stops the threads).
   asio::io_context running(1), stopped(1);
