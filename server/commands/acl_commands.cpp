@@ -3,6 +3,7 @@
 #include "server/client.h"
 #include "server/command.h"
 #include "server/server.h"
+#include "server/commands/help_reply.h"
 
 namespace crescent::server {
 
@@ -32,8 +33,7 @@ void AclHelp(CommandContext& ctx) {
       "LIST", "    Show users and their rules, without passwords.",
       "USERS", "    List all the registered usernames.",
       "HELP", "    Print this help."};
-  ctx.reply.Array(std::size(kLines));
-  for (auto line : kLines) ctx.reply.SimpleString(line);
+  ReplyHelp(ctx.reply, kLines);
 }
 
 const CommandSpec kSubcommands[] = {

@@ -10,6 +10,7 @@
 #include "server/errors.h"
 #include "server/server.h"
 #include "server/version.h"
+#include "server/commands/help_reply.h"
 
 namespace crescent::server {
 
@@ -371,8 +372,7 @@ void ClientHelp(CommandContext& ctx) {
       "SETNAME <name>", "    Assign the name <name> to the current connection.",
       "UNPAUSE", "    Stop the current client pause, resuming traffic.",
       "HELP", "    Print this help."};
-  ctx.reply.Array(std::size(kLines));
-  for (auto line : kLines) ctx.reply.SimpleString(line);
+  ReplyHelp(ctx.reply, kLines);
 }
 
 constexpr uint32_t kConn = kCmdConnection;

@@ -5,6 +5,7 @@
 #include "server/connection.h"
 #include "server/errors.h"
 #include "server/server.h"
+#include "server/commands/help_reply.h"
 
 namespace crescent::server {
 
@@ -57,8 +58,7 @@ void LatencyHelp(CommandContext& ctx) {
       "    (default: reset all data for all event classes)",
       "HELP", "    Prints this help.",
       "Events: 'command' (a command that took at least latency-monitor-threshold ms)."};
-  ctx.reply.Array(std::size(kLines));
-  for (auto line : kLines) ctx.reply.SimpleString(line);
+  ReplyHelp(ctx.reply, kLines);
 }
 
 constexpr uint32_t kDiag = kCmdAdmin;

@@ -6,6 +6,7 @@
 #include "server/commands/parse.h"
 #include "server/errors.h"
 #include "server/server.h"
+#include "server/commands/help_reply.h"
 
 namespace crescent::server {
 
@@ -253,8 +254,7 @@ void CommandHelp(CommandContext& ctx) {
       "INFO [<command-name> ...]", "    Return details about multiple commands.",
       "DOCS [<command-name> ...]", "    Return documentation details about multiple commands.",
       "HELP", "    Print this help."};
-  ctx.reply.Array(std::size(kLines));
-  for (auto line : kLines) ctx.reply.SimpleString(line);
+  ReplyHelp(ctx.reply, kLines);
 }
 
 const CommandSpec kSubcommands[] = {

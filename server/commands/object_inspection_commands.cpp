@@ -13,6 +13,7 @@
 #include "server/commands/parse.h"
 #include "server/errors.h"
 #include "server/server.h"
+#include "server/commands/help_reply.h"
 #include "storage/store.h"
 
 namespace crescent::server {
@@ -107,8 +108,7 @@ void ObjectHelp(CommandContext& ctx) {
       "    <key>.",
       "HELP",
       "    Prints this help."};
-  ctx.reply.Array(std::size(kLines));
-  for (auto line : kLines) ctx.reply.SimpleString(line);
+  ReplyHelp(ctx.reply, kLines);
 }
 
 constexpr uint32_t kR = kCmdRead;

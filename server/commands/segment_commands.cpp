@@ -5,6 +5,7 @@
 #include "server/command.h"
 #include "server/errors.h"
 #include "server/server.h"
+#include "server/commands/help_reply.h"
 #include "storage/store.h"
 
 namespace crescent::server {
@@ -67,8 +68,7 @@ void SegmentHelp(CommandContext& ctx) {
       "LIST", "    Return every mounted segment with its capacity and use.",
       "QUERY <name>", "    Return one segment's capacity and use.",
       "HELP", "    Print this help."};
-  ctx.reply.Array(std::size(kLines));
-  for (auto line : kLines) ctx.reply.SimpleString(line);
+  ReplyHelp(ctx.reply, kLines);
 }
 
 const CommandSpec kSubcommands[] = {

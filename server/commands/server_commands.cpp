@@ -11,6 +11,7 @@
 #include "server/errors.h"
 #include "server/info.h"
 #include "server/server.h"
+#include "server/commands/help_reply.h"
 #include "storage/store.h"
 
 namespace crescent::server {
@@ -146,11 +147,6 @@ void ConfigRewrite(CommandContext& ctx) {
   ctx.reply.Ok();
 }
 
-void HelpReply(CommandContext& ctx, std::span<const std::string_view> lines) {
-  ctx.reply.Array(lines.size());
-  for (auto line : lines) ctx.reply.SimpleString(line);
-}
-
 void ConfigHelp(CommandContext& ctx) {
   static constexpr std::string_view kLines[] = {
       "CONFIG <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
@@ -159,7 +155,7 @@ void ConfigHelp(CommandContext& ctx) {
       "RESETSTAT", "    Reset statistics reported by the INFO command.",
       "REWRITE", "    Rewrite the configuration file.",
       "HELP", "    Print this help."};
-  HelpReply(ctx, kLines);
+  ReplyHelp(ctx.reply, kLines);
 }
 
 // MEMORY USAGE key [SAMPLES count]: the count is checked as Redis checks it (an integer,
@@ -185,7 +181,7 @@ void MemoryHelp(CommandContext& ctx) {
       "USAGE <key> [SAMPLES <count>]",
       "    Return memory in bytes used by <key> and its value.",
       "HELP", "    Print this help."};
-  HelpReply(ctx, kLines);
+  ReplyHelp(ctx.reply, kLines);
 }
 
 void SlowlogGet(CommandContext& ctx) {
@@ -229,7 +225,7 @@ void SlowlogHelp(CommandContext& ctx) {
       "LEN", "    Return the length of the slowlog.",
       "RESET", "    Reset the slowlog.",
       "HELP", "    Print this help."};
-  HelpReply(ctx, kLines);
+  ReplyHelp(ctx.reply, kLines);
 }
 
 constexpr uint32_t kAdmin = kCmdAdmin;
