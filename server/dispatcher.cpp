@@ -37,10 +37,6 @@ void Reject(Server& server, protocol::ReplyWriter& reply, const CommandEntry* en
   if (entry != nullptr) entry->stats.rejected_calls.fetch_add(1, std::memory_order_relaxed);
 }
 
-}  // namespace
-
-namespace {
-
 // A refusal while queuing a transaction also dooms it (Redis's flagTransaction).
 void RejectQueued(Server& server, Client& client, protocol::ReplyWriter& reply,
                   const CommandEntry* entry, std::string_view text) {

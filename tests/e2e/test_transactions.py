@@ -278,3 +278,18 @@ def test_scripting_says_it_is_out_of_scope(raw, command):
     reply = raw.cmd(*command)
     assert reply == Error("ERR scripting (EVAL, EVALSHA, SCRIPT, FUNCTION, FCALL) is not "
                           "supported by Crescent")
+
+
+@pytest.mark.crescent_only
+def test_a_queue_past_client_query_buffer_limit_is_refused_and_dooms_exec(fresh_server):
+    s = fresh_server(["--client-query-buffer-limit", "1MB"])
+    with s.raw() as c:
+        assert c.cmd("MULTI") == "OK"
+        chunk = b"x" * (256 * 1024)
+        for i in range(3):
+            assert c.cmd("SET", f"big{i}", chunk) == "QUEUED"
+        assert c.cmd("SET", "big3", chunk + b"y") == Error(
+            "ERR transaction exceeds client-query-buffer-limit")
+        assert c.cmd("EXEC").code == "EXECABORT"
+        assert c.cmd("EXISTS", "big0") == 0
+        assert c.cmd("PING") == "PONG"
