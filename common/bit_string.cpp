@@ -203,7 +203,7 @@ std::optional<int64_t> BitfieldResult(BitfieldType type, BitfieldOverflow overfl
       below = operand < min;
     }
   } else {
-    max = (int64_t{1} << type.bits) - 1;  // bits <= 63
+    max = static_cast<int64_t>((uint64_t{1} << type.bits) - 1);  // bits <= 63
     if (increment) {  // old is within [0, max]
       above = operand > 0 && operand > max - old;
       below = operand < 0 && operand < -old;

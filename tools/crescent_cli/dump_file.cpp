@@ -133,7 +133,7 @@ std::string_view DumpReader::Take(size_t n, const char* what) {
   if (end_ - pos_ < n) {
     HashConsumed();
     size_t rest = end_ - pos_;
-    std::memmove(buf_.data(), buf_.data() + pos_, rest);
+    if (rest > 0) std::memmove(buf_.data(), buf_.data() + pos_, rest);  // data() may be null
     pos_ = hashed_ = 0;
     end_ = rest;
     size_t want = std::max(n, size_t{1} << 20);
