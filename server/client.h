@@ -18,6 +18,21 @@
 
 namespace crescent::server {
 
+// Outside Client: a nested struct with default member initializers is not yet default-
+// constructible inside its enclosing class, and clang then refuses optional::emplace().
+struct ClientTransaction {
+  std::vector<std::vector<std::string>> commands;
+  size_t bytes = 0;      // of the queued arguments, bounded by client-query-buffer-limit
+  bool aborted = false;  // a command was refused while queuing: EXEC answers EXECABORT
+};
+
+struct WatchedKeyState {
+  bool exists = false;
+  uint64_t version = 0;
+  int64_t expire_at_ms = 0;
+  bool operator==(const WatchedKeyState&) const = default;
+};
+
 class Client {
  public:
   Client(uint64_t id, std::string addr, std::string laddr, int64_t now_ms)
@@ -58,21 +73,12 @@ class Client {
   bool no_evict = false;  // CLIENT NO-EVICT: kept for CLIENT INFO (clients are never evicted)
 
   // MULTI ... EXEC: the queued commands (I/O thread only). Present while in MULTI.
-  struct Transaction {
-    std::vector<std::vector<std::string>> commands;
-    size_t bytes = 0;      // of the queued arguments, bounded by client-query-buffer-limit
-    bool aborted = false;  // a command was refused while queuing: EXEC answers EXECABORT
-  };
+  using Transaction = ClientTransaction;
   std::optional<Transaction> multi;
   // WATCH: each key as it was when watched. EXEC runs only if every one is unchanged
   // (same existence, version and expiry): any write, expiry, eviction or removal of
   // the key, by any client, changes one of them.
-  struct WatchedKey {
-    bool exists = false;
-    uint64_t version = 0;
-    int64_t expire_at_ms = 0;
-    bool operator==(const WatchedKey&) const = default;
-  };
+  using WatchedKey = WatchedKeyState;
   std::unordered_map<std::string, WatchedKey> watched;
 
   // Written by the I/O thread, read by CLIENT LIST anywhere.
