@@ -204,8 +204,8 @@ def test_slow_client_is_cut_off(metrics_server):
     with socket.create_connection((HOST, metrics_server.metrics_port), timeout=20) as s:
         s.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\n")  # no blank line: never complete
         started = time.monotonic()
-        assert s.recv(100) == b""  # closed by the server
-        assert 5 < time.monotonic() - started < 15
+        assert s.recv(100) == b""  # closed by the server (recv would time out otherwise)
+        assert time.monotonic() - started > 5  # after its read timeout, not at once
     assert http_get(metrics_server.metrics_port, "/health")[0] == 200
 
 

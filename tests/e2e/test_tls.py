@@ -159,9 +159,9 @@ def test_plain_text_client_on_tls_port_is_dropped(tls_server, certs):
 def test_silent_client_is_dropped_after_handshake_timeout(tls_server):
     with socket.create_connection((HOST, tls_server.tls_port), timeout=HANDSHAKE_TIMEOUT + 10) as sock:
         start = time.monotonic()
-        assert sock.recv(4096) == b""
+        assert sock.recv(4096) == b""  # dropped by the server (recv would time out otherwise)
         elapsed = time.monotonic() - start
-    assert HANDSHAKE_TIMEOUT - 1 <= elapsed <= HANDSHAKE_TIMEOUT + 5
+    assert elapsed >= HANDSHAKE_TIMEOUT - 1  # not before the handshake timeout
 
 
 def test_tls_clients_are_listed_and_killed(tls_server, certs):
